@@ -1,0 +1,113 @@
+"""The worker's HTTP client of the gateway's internal API (the worker never touches the database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+from pydantic import BaseModel
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
+
+from parley_contract.schemas import (
+    DocumentAccepted,
+    DocumentIngested,
+    TaskClaim,
+    TaskCompletion,
+    TaskFailure,
+)
+
+
+class GatewayError(Exception):
+    pass
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code >= 500
+
+
+_retrying = retry(
+    retry=retry_if_exception(_transient),
+    wait=wait_exponential_jitter(initial=0.2, max=5),
+    stop=stop_after_delay(60),
+    reraise=True,
+)
+
+
+def _json(model: BaseModel) -> dict[str, Any]:
+    return {"content": model.model_dump_json(), "headers": {"Content-Type": "application/json"}}
+
+
+class DocumentContent:
+    def __init__(self, response: httpx.Response) -> None:
+        self.data = response.content
+        self.tenant_id = response.headers["X-Parley-Tenant"]
+        self.name = unquote(response.headers["X-Parley-Document-Name"])
+        self.sha256 = response.headers["X-Parley-Sha256"]
+        self.status = response.headers["X-Parley-Status"]
+
+
+class GatewayClient:
+    def __init__(self, *, base_url: str, token: str, transport: httpx.BaseTransport | None = None) -> None:
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/") + "/internal/v1/",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(30.0, connect=5.0),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    @_retrying
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = self._client.request(method, url, **kwargs)
+        if response.status_code >= 500:
+            response.raise_for_status()
+        return response
+
+    def _ok(self, response: httpx.Response) -> httpx.Response:
+        if response.is_error:
+            raise GatewayError(
+                f"gateway answered {response.status_code} to {response.request.url}: {response.text[:300]}"
+            )
+        return response
+
+    def claim(self, task_id: str) -> TaskClaim | None:
+        """The task's context, or None when it is finished or another worker holds it."""
+        response = self._request("POST", f"tasks/{task_id}/claim")
+        if response.status_code in (404, 409):
+            return None
+        return TaskClaim.model_validate_json(self._ok(response).content)
+
+    def complete(self, task_id: str, completion: TaskCompletion) -> bool:
+        response = self._request("POST", f"tasks/{task_id}/complete", **_json(completion))
+        return bool(self._ok(response).json()["stored"])
+
+    def fail(self, task_id: str, failure: TaskFailure) -> bool:
+        response = self._request("POST", f"tasks/{task_id}/fail", **_json(failure))
+        return bool(self._ok(response).json()["stored"])
+
+    def document_content(self, document_id: str) -> DocumentContent | None:
+        response = self._request("GET", f"documents/{document_id}/content")
+        if response.status_code == 404:
+            return None
+        return DocumentContent(self._ok(response))
+
+    def document_ingested(self, document_id: str, outcome: DocumentIngested) -> None:
+        self._ok(self._request("POST", f"documents/{document_id}/ingested", **_json(outcome)))
+
+    def document_deleted(self, document_id: str) -> None:
+        self._ok(self._request("DELETE", f"documents/{document_id}"))
+
+    def register_document(self, path: Path, *, tenant_id: str) -> DocumentAccepted:
+        response = self._request(
+            "POST",
+            "documents",
+            data={"tenant_id": tenant_id},
+            files={"file": (path.name, path.read_bytes())},
+        )
+        return DocumentAccepted.model_validate_json(self._ok(response).content)

@@ -1,0 +1,44 @@
+"""The one ingestion pipeline behind the API's jobs and the CLI."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from ai_worker.ingestion.chunking import make_chunks
+from ai_worker.ingestion.parsers import parse
+from ai_worker.retrieval.store import VectorStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestOutcome:
+    chunk_count: int
+    added: int
+    removed: int
+
+
+def ingest(
+    store: VectorStore,
+    *,
+    tenant_id: str,
+    document_id: str,
+    name: str,
+    data: bytes,
+    max_chars: int = 900,
+    overlap: int = 150,
+    progress: bool = False,
+) -> IngestOutcome:
+    """Parse, chunk and embed; only chunks whose content is new are embedded, stale ones removed."""
+    chunks = make_chunks(
+        parse(name, data), document_id=document_id, document=name, max_chars=max_chars, overlap=overlap
+    )
+    existing = store.chunk_ids(tenant_id, document_id)
+    wanted = {c.id for c in chunks}
+    to_add = [c for c in chunks if c.id not in existing]
+    stale = sorted(existing - wanted)
+    store.add(tenant_id, to_add, progress=progress)
+    store.delete(tenant_id, stale)
+    log.info("ingested %s: %d chunks (%d new, %d removed)", name, len(chunks), len(to_add), len(stale))
+    return IngestOutcome(chunk_count=len(chunks), added=len(to_add), removed=len(stale))

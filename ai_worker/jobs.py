@@ -1,0 +1,140 @@
+"""RQ jobs, enqueued by the gateway by dotted name with JSON arguments.
+
+Each job reaches the models its worker process loaded once through `runtime.current()`.
+Failures the customer should hear about are reported to the gateway as a failed task; only
+an unreachable gateway makes a job raise (RQ then retries it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from ai_worker import runtime
+from ai_worker.ingestion.parsers import UnreadableDocument
+from ai_worker.ingestion.pipeline import ingest
+from ai_worker.llm.base import GenerationStats, LLMError
+from ai_worker.prompt import build_messages
+from ai_worker.retrieval.store import Hit
+from parley_contract.schemas import (
+    DocumentIngested,
+    SearchHit,
+    SearchResponse,
+    Source,
+    TaskCompletion,
+    TaskFailure,
+    Timings,
+)
+
+log = logging.getLogger(__name__)
+
+EXCERPT_CHARS = 400
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
+
+
+def _sources(hits: list[Hit]) -> list[Source]:
+    return [
+        Source(
+            document=h.document, document_id=h.document_id, chunk_id=h.chunk_id, score=h.score, excerpt=_excerpt(h.text)
+        )
+        for h in hits
+    ]
+
+
+def answer_task(task_id: str) -> dict[str, Any]:
+    rt = runtime.current()
+    claim = rt.gateway.claim(task_id)
+    if claim is None:
+        log.info("task %s is finished or held elsewhere; skipping", task_id)
+        return {"task_id": task_id, "outcome": "skipped"}
+    started = time.perf_counter()
+    timings = Timings(queue_wait_ms=round(claim.queue_wait_ms, 1))
+    try:
+        llm = rt.require_llm()
+        retrieval = rt.retriever.search(claim.tenant_id, claim.text, claim.settings.top_k)
+        timings.retrieval_ms = round(retrieval.took_ms, 1)
+        messages = build_messages(
+            question=claim.text,
+            hits=retrieval.hits,
+            history=claim.history,
+            settings=claim.settings,
+            language=claim.language,
+        )
+        stats = GenerationStats()
+        generation_started = time.perf_counter()
+        answer = "".join(
+            llm.stream(
+                messages,
+                max_tokens=claim.settings.max_answer_tokens,
+                temperature=claim.settings.temperature,
+                stats=stats,
+            )
+        ).strip()
+        generation_s = time.perf_counter() - generation_started
+        timings.generation_ms = round(generation_s * 1000, 1)
+        timings.prompt_tokens = stats.prompt_tokens
+        timings.completion_tokens = stats.completion_tokens
+        timings.tokens_per_s = round(stats.completion_tokens / generation_s, 2) if generation_s > 0 else None
+        if not answer:
+            raise LLMError(f"the model ({llm.name}) returned an empty answer")
+    except Exception as exc:
+        error = str(exc) if isinstance(exc, LLMError) else f"{type(exc).__name__}: {exc}"
+        log.warning("task %s failed: %s", task_id, error)
+        timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
+        rt.gateway.fail(task_id, TaskFailure(error=error, timings=timings))
+        return {"task_id": task_id, "outcome": "failed", "error": error}
+    timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
+    rt.gateway.complete(task_id, TaskCompletion(answer=answer, sources=_sources(retrieval.hits), timings=timings))
+    return {"task_id": task_id, "outcome": "done"}
+
+
+def search_knowledge(tenant_id: str, query: str, top_k: int) -> dict[str, Any]:
+    rt = runtime.current()
+    result = rt.retriever.search(tenant_id, query, top_k)
+    return SearchResponse(
+        query=query,
+        hits=[
+            SearchHit(
+                document=h.document, document_id=h.document_id, chunk_id=h.chunk_id, score=h.score, excerpt=h.text
+            )
+            for h in result.hits
+        ],
+        took_ms=round(result.took_ms, 2),
+    ).model_dump()
+
+
+def ingest_document(document_id: str) -> dict[str, Any]:
+    rt = runtime.current()
+    content = rt.gateway.document_content(document_id)
+    if content is None or content.status == "deleting":
+        return {"document_id": document_id, "outcome": "skipped"}
+    try:
+        outcome = ingest(
+            rt.store,
+            tenant_id=content.tenant_id,
+            document_id=document_id,
+            name=content.name,
+            data=content.data,
+            max_chars=rt.settings.chunk_max_chars,
+            overlap=rt.settings.chunk_overlap_chars,
+            progress=True,
+        )
+    except UnreadableDocument as exc:
+        rt.gateway.document_ingested(document_id, DocumentIngested(status="failed", error=str(exc)))
+        return {"document_id": document_id, "outcome": "failed", "error": str(exc)}
+    rt.knowledge_changed(content.tenant_id)
+    rt.gateway.document_ingested(document_id, DocumentIngested(status="ready", chunk_count=outcome.chunk_count))
+    return {"document_id": document_id, "outcome": "ready", "chunks": outcome.chunk_count, "added": outcome.added}
+
+
+def delete_document(document_id: str, tenant_id: str) -> dict[str, Any]:
+    rt = runtime.current()
+    removed = rt.store.delete_document(tenant_id, document_id)
+    rt.knowledge_changed(tenant_id)
+    rt.gateway.document_deleted(document_id)
+    return {"document_id": document_id, "removed_chunks": removed}

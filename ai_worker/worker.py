@@ -1,0 +1,76 @@
+"""The worker process: models loaded once, jobs run in-process, status published for /ready."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from ai_worker import runtime
+from ai_worker.settings import WorkerSettings
+from parley_contract.names import WORKER_QUEUES, WORKER_STATUS_PREFIX
+
+log = logging.getLogger(__name__)
+
+STATUS_INTERVAL_SECONDS = 10
+STATUS_TTL_SECONDS = 30
+
+
+class ParleyWorker(SimpleWorker):
+    """RQ's non-forking worker: a fork after torch or llama.cpp started threads can deadlock,
+    and forking per job would throw away the models loaded at start-up."""
+
+
+class StatusReporter(threading.Thread):
+    """Publishes this worker's component health every few seconds, even while a job runs."""
+
+    def __init__(self, rt: runtime.Runtime, name: str) -> None:
+        super().__init__(name="parley-status", daemon=True)
+        self._rt = rt
+        self._worker_name = name
+        self._stop_event = threading.Event()
+
+    def publish(self) -> None:
+        status = {
+            "name": self._worker_name,
+            "heartbeat": time.time(),
+            "components": {k: c.as_dict() for k, c in self._rt.components.items()},
+        }
+        self._rt.redis.set(WORKER_STATUS_PREFIX + self._worker_name, json.dumps(status), ex=STATUS_TTL_SECONDS)
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                self.publish()
+            except Exception:
+                log.warning("could not publish worker status", exc_info=True)
+            self._stop_event.wait(STATUS_INTERVAL_SECONDS)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        try:
+            self._rt.redis.delete(WORKER_STATUS_PREFIX + self._worker_name)
+        except Exception:
+            log.debug("could not remove worker status", exc_info=True)
+
+
+def run_worker(settings: WorkerSettings, *, burst: bool = False) -> None:
+    started = time.perf_counter()
+    rt = runtime.load(settings)
+    runtime.install(rt)
+    name = settings.worker_name or runtime.default_worker_name()
+    log.info("worker %s loaded its models in %.1f s", name, time.perf_counter() - started)
+    reporter = StatusReporter(rt, name)
+    reporter.publish()
+    reporter.start()
+    try:
+        worker = ParleyWorker(list(WORKER_QUEUES), name=name, connection=rt.redis, serializer=JSONSerializer)
+        worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        reporter.stop()
+        runtime.install(None)
+        rt.close()

@@ -1,0 +1,37 @@
+"""`python -m gateway [serve|migrate]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.migrate import upgrade
+from gateway.settings import GatewaySettings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m gateway")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the HTTP API (default)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    sub.add_parser("migrate", help="apply database migrations and create the default tenant")
+    args = parser.parse_args(argv)
+    settings = GatewaySettings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "migrate":
+        upgrade(settings)
+        return
+    uvicorn.run(
+        create_app(settings),
+        host=getattr(args, "host", None) or settings.host,
+        port=getattr(args, "port", None) or settings.port,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Endpoints only workers call (worker token): claim and finish tasks, fetch and settle documents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
+
+from gateway.api.knowledge import read_upload
+from gateway.deps import EventsDep, InternalCaller, RedisDep, SessionDep, SettingsDep
+from gateway.services import knowledge
+from gateway.services.replies import publish_reply
+from gateway.services.tasks import claim_task, complete_task, fail_task
+from parley_contract.schemas import (
+    DocumentAccepted,
+    DocumentIngested,
+    DocumentOut,
+    TaskClaim,
+    TaskCompletion,
+    TaskFailure,
+)
+
+router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
+
+
+@router.post("/tasks/{task_id}/claim", response_model=TaskClaim)
+async def claim(task_id: str, _: InternalCaller, session: SessionDep, settings: SettingsDep) -> TaskClaim:
+    claimed = await claim_task(session, task_id=task_id, lease_seconds=settings.task_lease_seconds)
+    if claimed is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the task is finished or held by another worker")
+    return claimed
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete(
+    task_id: str, completion: TaskCompletion, _: InternalCaller, session: SessionDep, redis: RedisDep, events: EventsDep
+) -> dict[str, bool]:
+    reply = await complete_task(session, task_id=task_id, completion=completion)
+    if reply is not None:
+        await publish_reply(redis=redis, events=events, reply=reply)
+    return {"stored": reply is not None}
+
+
+@router.post("/tasks/{task_id}/fail")
+async def fail(
+    task_id: str, failure: TaskFailure, _: InternalCaller, session: SessionDep, redis: RedisDep, events: EventsDep
+) -> dict[str, bool]:
+    reply = await fail_task(session, task_id=task_id, failure=failure)
+    if reply is not None:
+        await publish_reply(redis=redis, events=events, reply=reply)
+    return {"stored": reply is not None}
+
+
+@router.post("/documents", response_model=DocumentAccepted)
+async def register_document(
+    file: Annotated[UploadFile, File()],
+    tenant_id: Annotated[str, Form()],
+    _: InternalCaller,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> DocumentAccepted:
+    """Store a document the worker's CLI ingests itself (no job is queued)."""
+    try:
+        knowledge.content_type_for(file.filename or "")
+    except knowledge.UnsupportedDocumentType as exc:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
+    content = await read_upload(file, limit=settings.max_upload_bytes)
+    document, changed = await knowledge.store_document(
+        session, tenant_id=tenant_id, filename=file.filename or "", content=content
+    )
+    if changed:
+        document = await knowledge.set_status(session, document=document, status="ingesting")
+    return DocumentAccepted(document_id=document.id, status=document.status, changed=changed)  # type: ignore[arg-type]
+
+
+async def _document(session: SessionDep, document_id: str) -> knowledge.Document:
+    document = await knowledge.get_document(session, tenant_id=None, document_id=document_id)
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id!r}")
+    return document
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut)
+async def document_meta(document_id: str, _: InternalCaller, session: SessionDep) -> DocumentOut:
+    return knowledge.document_out(await _document(session, document_id))
+
+
+@router.get("/documents/{document_id}/content")
+async def document_content(document_id: str, _: InternalCaller, session: SessionDep) -> Response:
+    document = await _document(session, document_id)
+    if document.status == "queued":
+        document = await knowledge.set_status(session, document=document, status="ingesting")
+    return Response(
+        content=document.content,
+        media_type=document.content_type,
+        headers={
+            "X-Parley-Tenant": document.tenant_id,
+            "X-Parley-Document-Name": quote(document.name),
+            "X-Parley-Sha256": document.sha256,
+            "X-Parley-Status": document.status,
+        },
+    )
+
+
+@router.post("/documents/{document_id}/ingested", response_model=DocumentOut)
+async def document_ingested(
+    document_id: str, outcome: DocumentIngested, _: InternalCaller, session: SessionDep
+) -> DocumentOut:
+    document = await _document(session, document_id)
+    return knowledge.document_out(await knowledge.record_ingestion(session, document=document, outcome=outcome))
+
+
+@router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def document_deleted(document_id: str, _: InternalCaller, session: SessionDep) -> None:
+    document = await knowledge.get_document(session, tenant_id=None, document_id=document_id)
+    if document is not None:
+        await knowledge.remove_document(session, document=document)

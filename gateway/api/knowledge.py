@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
+
+from gateway.deps import JobsDep, KnowledgeReader, KnowledgeWriter, SessionDep, SettingsDep
+from gateway.jobs import SearchFailed, SearchTimeout
+from gateway.services import knowledge
+from parley_contract.schemas import (
+    DocumentAccepted,
+    DocumentOut,
+    SearchRequest,
+    SearchResponse,
+)
+
+router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
+
+
+async def read_upload(file: UploadFile, *, limit: int) -> bytes:
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the file is larger than {limit} bytes")
+    if not content:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file is empty")
+    return content
+
+
+@router.post("/documents", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentAccepted)
+async def upload_document(
+    file: Annotated[UploadFile, File(description="A .md, .txt, .pdf, .html or .csv file")],
+    principal: KnowledgeWriter,
+    session: SessionDep,
+    jobs: JobsDep,
+    settings: SettingsDep,
+) -> DocumentAccepted:
+    """Store a document and queue its ingestion; an unchanged re-upload does nothing."""
+    try:
+        knowledge.content_type_for(file.filename or "")
+    except knowledge.UnsupportedDocumentType as exc:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
+    content = await read_upload(file, limit=settings.max_upload_bytes)
+    document, changed = await knowledge.store_document(
+        session, tenant_id=principal.tenant_id, filename=file.filename or "", content=content
+    )
+    if changed:
+        await jobs.enqueue_ingest(document.id, document.sha256)
+    return DocumentAccepted(document_id=document.id, status=document.status, changed=changed)  # type: ignore[arg-type]
+
+
+@router.get("/documents", response_model=list[DocumentOut])
+async def list_documents(principal: KnowledgeReader, session: SessionDep) -> list[DocumentOut]:
+    documents = await knowledge.list_documents(session, tenant_id=principal.tenant_id)
+    return [knowledge.document_out(d) for d in documents]
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut)
+async def read_document(document_id: str, principal: KnowledgeReader, session: SessionDep) -> DocumentOut:
+    document = await knowledge.get_document(session, tenant_id=principal.tenant_id, document_id=document_id)
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id!r}")
+    return knowledge.document_out(document)
+
+
+@router.delete("/documents/{document_id}", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentOut)
+async def delete_document(
+    document_id: str, principal: KnowledgeWriter, session: SessionDep, jobs: JobsDep
+) -> DocumentOut:
+    """Mark the document for deletion; a worker removes its chunks, then the document."""
+    document = await knowledge.get_document(session, tenant_id=principal.tenant_id, document_id=document_id)
+    if document is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {document_id!r}")
+    document = await knowledge.set_status(session, document=document, status="deleting")
+    await jobs.enqueue_delete(document.id, document.tenant_id)
+    return knowledge.document_out(document)
+
+
+@router.post("/search", response_model=SearchResponse)
+async def search(
+    request: SearchRequest, principal: KnowledgeReader, jobs: JobsDep, settings: SettingsDep, response: Response
+) -> SearchResponse:
+    """Ranked excerpts from the same hybrid retrieval the worker answers with."""
+    try:
+        result = await jobs.search(
+            tenant_id=principal.tenant_id,
+            query=request.query,
+            top_k=request.top_k,
+            timeout=settings.search_timeout_seconds,
+        )
+    except SearchTimeout as exc:
+        raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, str(exc)) from exc
+    except SearchFailed as exc:
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"the worker could not search: {exc}") from exc
+    return SearchResponse.model_validate(result)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, status
+
+from gateway.deps import JobsDep, MessagesWriter, SessionDep, SettingsDep
+from gateway.services.messages import accept_message
+from parley_contract.schemas import MessageAccepted, MessageIn, TaskStatus
+
+router = APIRouter(prefix="/api/v1", tags=["messages"])
+
+
+@router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessageAccepted)
+async def post_message(
+    message: MessageIn,
+    principal: MessagesWriter,
+    session: SessionDep,
+    jobs: JobsDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> MessageAccepted:
+    """Accept a customer's message; the answer is made by a worker (poll the task)."""
+    if len(message.text) > settings.max_text_chars:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [
+                {
+                    "loc": ["body", "text"],
+                    "msg": f"text is {len(message.text)} characters; the limit is {settings.max_text_chars}",
+                    "type": "string_too_long",
+                }
+            ],
+        )
+    task, _created = await accept_message(
+        session, tenant_id=principal.tenant_id, message=message, idempotency_key=idempotency_key
+    )
+    if task.status == TaskStatus.queued:
+        # Also for a duplicate: if the first enqueue was lost, this puts the job back.
+        await jobs.enqueue_answer(task.id)
+    return MessageAccepted(task_id=task.id, conversation_id=task.conversation_id, status=TaskStatus(task.status))

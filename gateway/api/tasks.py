@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from gateway.deps import EventsDep, SessionDep, TasksReader
+from gateway.services.tasks import get_task, task_out
+from parley_contract.schemas import TaskOut, TaskStatus
+
+router = APIRouter(prefix="/api/v1", tags=["tasks"])
+
+_FINISHED = (TaskStatus.done, TaskStatus.failed)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskOut)
+async def read_task(
+    task_id: str,
+    principal: TasksReader,
+    session: SessionDep,
+    events: EventsDep,
+    wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for the task to finish")] = 0,
+) -> TaskOut:
+    """The task's status and, once done, its answer with sources and timings."""
+    deadline = time.monotonic() + wait
+    async with events.subscription(task_id) as finished:
+        while True:
+            task = await get_task(session, tenant_id=principal.tenant_id, task_id=task_id)
+            if task is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
+            remaining = deadline - time.monotonic()
+            if task.status in _FINISHED or remaining <= 0:
+                return task_out(task)
+            session.expunge(task)  # read it fresh next time round
+            try:
+                await asyncio.wait_for(finished.wait(), timeout=min(remaining, 1.0))
+            except TimeoutError:
+                pass

@@ -1,0 +1,93 @@
+"""The gateway's ASGI application, built from settings by `create_app`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
+
+from gateway.api import conversations, health, internal, knowledge, messages, tasks
+from gateway.auth import static_tokens
+from gateway.db import make_engine, make_sessionmaker
+from gateway.deps import AppState
+from gateway.events import TaskEvents
+from gateway.jobs import JobQueue
+from gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.async_database_url)
+        redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
+        sync_redis = SyncRedis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
+        events = TaskEvents(redis)
+        app.state.parley = AppState(
+            settings=settings,
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            redis=redis,
+            jobs=JobQueue(sync_redis),
+            events=events,
+            authenticator=static_tokens(
+                service_token=settings.service_token,
+                admin_token=settings.admin_token,
+                worker_token=settings.worker_token,
+                tenant_id=settings.default_tenant_id,
+            ),
+        )
+        events.start()
+        try:
+            yield
+        finally:
+            await events.stop()
+            await redis.aclose()
+            sync_redis.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Parley gateway",
+        version="0.1.0",
+        description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
+        lifespan=lifespan,
+    )
+    for module in (messages, tasks, conversations, knowledge, health, internal):
+        app.include_router(module.router)
+    app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(ConnectionError, _database_unavailable)
+    app.add_exception_handler(RedisConnectionError, _queue_unavailable)
+    app.add_exception_handler(RedisTimeoutError, _queue_unavailable)
+    return app
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "the database is unavailable; nothing was lost, please retry shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _queue_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error("redis error on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {
+            "detail": "the queue is unavailable; a message already stored is kept and is queued again "
+            "when you retry with the same Idempotency-Key"
+        },
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gateway.auth import Authenticator, Principal, Scope
+from gateway.events import TaskEvents
+from gateway.jobs import JobQueue
+from gateway.settings import GatewaySettings
+
+
+@dataclass
+class AppState:
+    settings: GatewaySettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    jobs: JobQueue
+    events: TaskEvents
+    authenticator: Authenticator
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.parley
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_settings(state: StateDep) -> GatewaySettings:
+    return state.settings
+
+
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async with state.sessions() as session:
+        yield session
+
+
+def get_jobs(state: StateDep) -> JobQueue:
+    return state.jobs
+
+
+def get_events(state: StateDep) -> TaskEvents:
+    return state.events
+
+
+def get_redis(state: StateDep) -> Redis:
+    return state.redis
+
+
+SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+JobsDep = Annotated[JobQueue, Depends(get_jobs)]
+EventsDep = Annotated[TaskEvents, Depends(get_events)]
+RedisDep = Annotated[Redis, Depends(get_redis)]
+
+_bearer = HTTPBearer(auto_error=False, description="A Parley service, admin or partner token")
+
+
+async def get_principal(
+    state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing bearer token: send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = await state.authenticator.authenticate(credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return principal
+
+
+def require(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets the request through only with `scope`."""
+
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.allows(scope):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this token lacks the '{scope}' scope")
+        return principal
+
+    return check
+
+
+MessagesWriter = Annotated[Principal, Depends(require(Scope.messages_write))]
+TasksReader = Annotated[Principal, Depends(require(Scope.tasks_read))]
+ConversationsReader = Annotated[Principal, Depends(require(Scope.conversations_read))]
+KnowledgeReader = Annotated[Principal, Depends(require(Scope.knowledge_read))]
+KnowledgeWriter = Annotated[Principal, Depends(require(Scope.knowledge_write))]
+InternalCaller = Annotated[Principal, Depends(require(Scope.internal))]

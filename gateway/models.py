@@ -1,0 +1,94 @@
+"""Tables. Every row belongs to a tenant; ids are UUID strings so both databases agree."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Tenant(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Contact(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("tenant_id", "channel", "external_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    channel: str = Field(max_length=32)
+    external_id: str = Field(max_length=128)
+    name: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=35)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Conversation(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    contact_id: str = Field(foreign_key="contact.id", index=True, max_length=32)
+    channel: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    #: Only one open conversation per chat; /reset (a later issue) closes it.
+    is_open: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Message(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    conversation_id: str = Field(foreign_key="conversation.id", index=True, max_length=32)
+    role: str = Field(max_length=16)
+    text: str
+    task_id: str | None = Field(default=None, index=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    conversation_id: str = Field(foreign_key="conversation.id", index=True, max_length=32)
+    message_id: str = Field(foreign_key="message.id", max_length=32)
+    idempotency_key: str = Field(max_length=255)
+    status: str = Field(default="queued", index=True, max_length=16)
+    answer: str | None = None
+    sources: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    timings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = None
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class Document(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    name: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    status: str = Field(default="queued", max_length=16)
+    chunk_count: int = 0
+    error: str | None = None
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,99 @@
+"""Accepting a customer's message: contact, conversation, message and task in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gateway.models import Contact, Conversation, Message, Task
+from parley_contract.schemas import MessageIn, Role
+
+
+async def find_task_by_key(session: AsyncSession, *, tenant_id: str, idempotency_key: str) -> Task | None:
+    result = await session.exec(
+        select(Task).where(Task.tenant_id == tenant_id, Task.idempotency_key == idempotency_key)
+    )
+    return result.first()
+
+
+async def _contact(session: AsyncSession, *, tenant_id: str, message: MessageIn) -> Contact:
+    result = await session.exec(
+        select(Contact).where(
+            Contact.tenant_id == tenant_id,
+            Contact.channel == message.channel,
+            Contact.external_id == message.user.id,
+        )
+    )
+    contact = result.first()
+    if contact is None:
+        contact = Contact(
+            tenant_id=tenant_id,
+            channel=message.channel,
+            external_id=message.user.id,
+            name=message.user.name,
+            language=message.user.language,
+        )
+        session.add(contact)
+    else:
+        contact.name = message.user.name or contact.name
+        contact.language = message.user.language or contact.language
+    return contact
+
+
+async def _open_conversation(
+    session: AsyncSession, *, tenant_id: str, contact: Contact, message: MessageIn
+) -> Conversation:
+    result = await session.exec(
+        select(Conversation)
+        .where(
+            Conversation.tenant_id == tenant_id,
+            Conversation.channel == message.channel,
+            Conversation.chat_id == message.chat_id,
+            col(Conversation.is_open).is_(True),
+        )
+        .order_by(col(Conversation.created_at).desc())
+    )
+    conversation = result.first()
+    if conversation is None:
+        conversation = Conversation(
+            tenant_id=tenant_id, contact_id=contact.id, channel=message.channel, chat_id=message.chat_id
+        )
+        session.add(conversation)
+    return conversation
+
+
+async def accept_message(
+    session: AsyncSession, *, tenant_id: str, message: MessageIn, idempotency_key: str | None
+) -> tuple[Task, bool]:
+    """Store the message and its task; returns the task and whether it is new.
+
+    The same idempotency key always returns the first task; concurrent duplicates lose the
+    race on the unique constraint and return the winner's task.
+    """
+    key = idempotency_key or f"auto:{uuid.uuid4().hex}"
+    for _attempt in range(3):
+        existing = await find_task_by_key(session, tenant_id=tenant_id, idempotency_key=key)
+        if existing is not None:
+            return existing, False
+        try:
+            contact = await _contact(session, tenant_id=tenant_id, message=message)
+            await session.flush()
+            conversation = await _open_conversation(session, tenant_id=tenant_id, contact=contact, message=message)
+            inbound = Message(tenant_id=tenant_id, conversation_id=conversation.id, role=Role.user, text=message.text)
+            task = Task(
+                tenant_id=tenant_id, conversation_id=conversation.id, message_id=inbound.id, idempotency_key=key
+            )
+            inbound.task_id = task.id
+            session.add(inbound)
+            await session.flush()
+            session.add(task)
+            await session.commit()
+        except IntegrityError:
+            # Another request stored the same key or contact first: read theirs and go again.
+            await session.rollback()
+            continue
+        return task, True
+    raise RuntimeError("could not store the message after repeated conflicts")

@@ -1,0 +1,174 @@
+"""The task lifecycle: queued → running (claimed by a worker) → done | failed.
+
+The task row is the source of truth. A claim is refused for a finished task and for one a
+live worker holds, so a redelivered job never produces a second answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gateway.models import Contact, Conversation, Message, Task, Tenant, utcnow
+from parley_contract.schemas import (
+    HistoryTurn,
+    ReplyEvent,
+    Role,
+    Source,
+    TaskClaim,
+    TaskCompletion,
+    TaskFailure,
+    TaskOut,
+    TaskStatus,
+    TenantSettings,
+    Timings,
+)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)
+
+
+def task_out(task: Task) -> TaskOut:
+    return TaskOut(
+        task_id=task.id,
+        conversation_id=task.conversation_id,
+        status=TaskStatus(task.status),
+        answer=task.answer,
+        sources=[Source.model_validate(s) for s in task.sources],
+        error=task.error,
+        timings=Timings.model_validate(task.timings),
+        created_at=_aware(task.created_at),
+        finished_at=_aware(task.finished_at) if task.finished_at else None,
+    )
+
+
+async def get_task(session: AsyncSession, *, tenant_id: str, task_id: str) -> Task | None:
+    task = await session.get(Task, task_id)
+    if task is None or task.tenant_id != tenant_id:
+        return None
+    return task
+
+
+async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int) -> TaskClaim | None:
+    """Mark the task running and return what the worker needs, or None if it is not claimable."""
+    now = utcnow()
+    lease_expired_before = now - timedelta(seconds=lease_seconds)
+    claimed = await session.exec(  # type: ignore[call-overload]
+        update(Task)
+        .where(
+            col(Task.id) == task_id,
+            (col(Task.status) == TaskStatus.queued)
+            | ((col(Task.status) == TaskStatus.running) & (col(Task.started_at) < lease_expired_before)),
+        )
+        .values(status=TaskStatus.running, started_at=now, attempts=col(Task.attempts) + 1)
+    )
+    if claimed.rowcount != 1:
+        await session.rollback()
+        return None
+    await session.commit()
+    task = await session.get(Task, task_id)
+    assert task is not None
+    inbound = await session.get(Message, task.message_id)
+    conversation = await session.get(Conversation, task.conversation_id)
+    tenant = await session.get(Tenant, task.tenant_id)
+    assert inbound is not None and conversation is not None and tenant is not None
+    settings = TenantSettings.model_validate(tenant.settings)
+    history_rows = await session.exec(
+        select(Message)
+        .where(Message.conversation_id == task.conversation_id, col(Message.created_at) < inbound.created_at)
+        .order_by(col(Message.created_at).desc())
+        .limit(settings.history_turns * 2)
+    )
+    history = [HistoryTurn(role=Role(m.role), text=m.text) for m in reversed(history_rows.all())]
+    contact = await session.get(Contact, conversation.contact_id)
+    return TaskClaim(
+        task_id=task.id,
+        tenant_id=task.tenant_id,
+        conversation_id=task.conversation_id,
+        text=inbound.text,
+        language=contact.language if contact else None,
+        history=history,
+        settings=settings,
+        attempt=task.attempts,
+        queue_wait_ms=(now - _aware(task.created_at)).total_seconds() * 1000,
+    )
+
+
+async def _finish(
+    session: AsyncSession, *, task_id: str, values: dict[str, object]
+) -> tuple[Task, Conversation] | None:
+    """Move a running task to its final state once; None if it was already finished."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Task)
+        .where(col(Task.id) == task_id, col(Task.status).in_([TaskStatus.running, TaskStatus.queued]))
+        .values(finished_at=utcnow(), **values)
+    )
+    if result.rowcount != 1:
+        await session.rollback()
+        return None
+    task = await session.get(Task, task_id)
+    assert task is not None
+    conversation = await session.get(Conversation, task.conversation_id)
+    assert conversation is not None
+    return task, conversation
+
+
+async def complete_task(session: AsyncSession, *, task_id: str, completion: TaskCompletion) -> ReplyEvent | None:
+    finished = await _finish(
+        session,
+        task_id=task_id,
+        values={
+            "status": TaskStatus.done,
+            "answer": completion.answer,
+            "sources": [s.model_dump() for s in completion.sources],
+            "timings": completion.timings.model_dump(),
+            "error": None,
+        },
+    )
+    if finished is None:
+        return None
+    task, conversation = finished
+    session.add(
+        Message(
+            tenant_id=task.tenant_id,
+            conversation_id=task.conversation_id,
+            role=Role.assistant,
+            text=completion.answer,
+            task_id=task.id,
+        )
+    )
+    await session.commit()
+    await session.refresh(task)
+    return _reply_event(task, conversation)
+
+
+async def fail_task(session: AsyncSession, *, task_id: str, failure: TaskFailure) -> ReplyEvent | None:
+    finished = await _finish(
+        session,
+        task_id=task_id,
+        values={"status": TaskStatus.failed, "error": failure.error, "timings": failure.timings.model_dump()},
+    )
+    if finished is None:
+        return None
+    task, conversation = finished
+    await session.commit()
+    await session.refresh(task)
+    return _reply_event(task, conversation)
+
+
+def _reply_event(task: Task, conversation: Conversation) -> ReplyEvent:
+    return ReplyEvent(
+        task_id=task.id,
+        tenant_id=task.tenant_id,
+        conversation_id=task.conversation_id,
+        channel=conversation.channel,
+        chat_id=conversation.chat_id,
+        status=TaskStatus(task.status),
+        answer=task.answer,
+        error=task.error,
+    )

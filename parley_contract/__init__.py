@@ -1,0 +1,1 @@
+"""The wire contract shared by Parley services: schemas, names, settings helpers."""

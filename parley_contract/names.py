@@ -1,0 +1,25 @@
+"""Names that two services must agree on: queues, jobs, Redis keys and streams."""
+
+DEFAULT_TENANT_ID = "default"
+
+# RQ queues, in the order a worker listens to them: short interactive jobs first.
+QUEUE_HIGH = "parley-high"
+QUEUE_ANSWERS = "parley-answers"
+QUEUE_INGEST = "parley-ingest"
+WORKER_QUEUES = (QUEUE_HIGH, QUEUE_ANSWERS, QUEUE_INGEST)
+
+# Jobs are enqueued by dotted name with JSON arguments only.
+JOB_ANSWER = "ai_worker.jobs.answer_task"
+JOB_SEARCH = "ai_worker.jobs.search_knowledge"
+JOB_INGEST = "ai_worker.jobs.ingest_document"
+JOB_DELETE_DOCUMENT = "ai_worker.jobs.delete_document"
+
+# Redis keys.
+WORKER_STATUS_PREFIX = "parley:worker-status:"  # + worker name -> JSON, with a TTL
+TASK_EVENTS_CHANNEL = "parley:task-events"  # pub/sub: task id when a task finishes
+KNOWLEDGE_VERSION_PREFIX = "parley:kb-version:"  # + tenant id -> int, bumped on every change
+
+
+def reply_stream(channel: str) -> str:
+    """The Redis stream a channel adapter consumes replies from."""
+    return f"parley:replies:{channel}"

@@ -1,0 +1,1 @@
+"""Telegram channel (issue #3)."""

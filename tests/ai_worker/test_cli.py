@@ -1,0 +1,12 @@
+"""`python -m ai_worker ingest` (the sqlite stack was loaded with it before its worker started)."""
+
+from __future__ import annotations
+
+from tests.conftest import run_cli_ingest
+from tests.support.stack import SAMPLE_KB, Stack
+
+
+def test_cli_refuses_while_a_worker_owns_the_embedded_store(sqlite_stack: Stack) -> None:
+    result = run_cli_ingest(sqlite_stack, SAMPLE_KB / "faq.md")
+    assert result.returncode == 2
+    assert "owns the embedded vector store" in result.stderr

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.support.servers import ROOT
+from tests.support.stack import SAMPLE_KB, Stack, start_stack
+
+REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def redis_url(db: int) -> str:
+    return f"{REDIS_BASE}/{db}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session; fails (never skips) in CI when absent."""
+    name = f"parley_test_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        message = f"PostgreSQL is not available at {POSTGRES_ADMIN_URL}: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run_cli_ingest(stack: Stack, *paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ai_worker", "ingest", *map(str, paths)],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **stack.cli_env()},
+        cwd=stack.workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """SQLite gateway; the sample knowledge base loaded by the CLI before the worker starts (as `make run`)."""
+    workdir = tmp_path_factory.mktemp("sqlite-stack")
+    stack = start_stack(
+        name="sqlite", workdir=workdir, database_url=f"sqlite:///{workdir / 'parley.db'}", redis_url=redis_url(11)
+    )
+    try:
+        ingested = run_cli_ingest(stack, SAMPLE_KB)
+        assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+        stack.start_worker()
+        stack.wait_ready()
+        yield stack
+    finally:
+        stack.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_stack(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[Stack]:
+    """PostgreSQL gateway; the sample knowledge base uploaded through the API and ingested by the worker."""
+    workdir = tmp_path_factory.mktemp("postgres-stack")
+    stack = start_stack(name="postgres", workdir=workdir, database_url=postgres_url, redis_url=redis_url(12))
+    try:
+        stack.start_worker()
+        stack.wait_ready()
+        uploaded = [
+            stack.upload(path) for path in sorted(SAMPLE_KB.iterdir()) if path.suffix in (".md", ".csv", ".pdf")
+        ]
+        for accepted in uploaded:
+            assert stack.wait_document(accepted["document_id"])["status"] == "ready"
+        yield stack
+    finally:
+        stack.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def stack(request: pytest.FixtureRequest) -> Stack:
+    """The same tests on both databases."""
+    found: Stack = request.getfixturevalue(f"{request.param}_stack")
+    return found

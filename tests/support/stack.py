@@ -1,0 +1,148 @@
+"""A whole Parley stack for the tests: migrated database, gateway, worker process, Redis DB."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+from gateway.app import create_app
+from gateway.migrate import upgrade
+from gateway.settings import GatewaySettings
+from tests.support.servers import ROOT, ServiceProcess, UvicornThread, wait_until
+
+SAMPLE_KB = ROOT / "sample_kb"
+TOKENS = {"service": "test-service-token", "admin": "test-admin-token", "worker": "test-worker-token"}
+
+
+def gateway_settings(*, database_url: str, redis_url: str, **overrides: Any) -> GatewaySettings:
+    return GatewaySettings(
+        _env_file=None,  # type: ignore[call-arg]
+        parley_env="test",
+        database_url=database_url,
+        redis_url=redis_url,
+        service_token=TOKENS["service"],
+        admin_token=TOKENS["admin"],
+        worker_token=TOKENS["worker"],
+        **overrides,
+    )
+
+
+@dataclass
+class Stack:
+    name: str
+    workdir: Path
+    settings: GatewaySettings
+    gateway: UvicornThread
+    worker_env: dict[str, str]
+    worker: ServiceProcess | None = None
+    _clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    def client(self, token: str | None = "service") -> httpx.Client:
+        headers = {"Authorization": f"Bearer {TOKENS[token]}"} if token else {}
+        client = httpx.Client(base_url=self.url, headers=headers, timeout=60)
+        self._clients.append(client)
+        return client
+
+    def cli_env(self) -> dict[str, str]:
+        return dict(self.worker_env)
+
+    def start_worker(self, **env: str) -> ServiceProcess:
+        assert self.worker is None or not self.worker.alive(), "a worker is already running"
+        self.worker = ServiceProcess(
+            ["-m", "ai_worker", "worker"],
+            env={"WORKER_NAME": f"test-{self.name}-{time.time_ns()}", **self.worker_env, **env},
+            log_path=self.workdir / f"worker-{int(time.time() * 1000)}.log",
+            cwd=self.workdir,
+        )
+        return self.worker
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        def ready() -> bool:
+            assert self.worker is not None and self.worker.alive(), self.worker.log() if self.worker else "no worker"
+            return httpx.get(f"{self.url}/ready", timeout=5).status_code == 200
+
+        wait_until(ready, timeout=timeout, what=f"{self.name} stack ready")
+
+    def ask(self, text: str, *, key: str | None = None, chat_id: str = "chat-1", wait: float = 30) -> dict[str, Any]:
+        """Post a message and long-poll its task until it is finished (or `wait` runs out)."""
+        client = self.client()
+        headers = {"Idempotency-Key": key} if key else {}
+        accepted = client.post(
+            "/api/v1/messages",
+            json={"channel": "web", "chat_id": chat_id, "user": {"id": f"user-{chat_id}"}, "text": text},
+            headers=headers,
+        )
+        assert accepted.status_code == 202, accepted.text
+        return self.wait_task(accepted.json()["task_id"], wait=wait)
+
+    def wait_task(self, task_id: str, *, wait: float = 60) -> dict[str, Any]:
+        client = self.client()
+        deadline = time.monotonic() + wait
+        while True:
+            task: dict[str, Any] = client.get(f"/api/v1/tasks/{task_id}", params={"wait": 30}).json()
+            if task["status"] in ("done", "failed") or time.monotonic() > deadline:
+                return task
+
+    def upload(self, path: Path, *, name: str | None = None) -> dict[str, Any]:
+        response = self.client("admin").post(
+            "/api/v1/knowledge/documents", files={"file": (name or path.name, path.read_bytes())}
+        )
+        assert response.status_code == 202, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    def wait_document(self, document_id: str, *, statuses: tuple[str, ...] = ("ready", "failed")) -> dict[str, Any]:
+        client = self.client("admin")
+        found: dict[str, Any] = {}
+
+        def settled() -> bool:
+            nonlocal found
+            response = client.get(f"/api/v1/knowledge/documents/{document_id}")
+            found = response.json() if response.status_code == 200 else {"status": "gone"}
+            return found["status"] in statuses
+
+        wait_until(settled, timeout=300, what=f"document {document_id} in {statuses}")
+        return found
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        for client in self._clients:
+            client.close()
+        self.gateway.stop()
+
+
+def start_stack(
+    *,
+    name: str,
+    workdir: Path,
+    database_url: str,
+    redis_url: str,
+    worker_env: dict[str, str] | None = None,
+    gateway_overrides: dict[str, Any] | None = None,
+) -> Stack:
+    """Migrate, flush the Redis database and start the gateway; the caller starts the worker."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    redis.Redis.from_url(redis_url).flushdb()
+    settings = gateway_settings(database_url=database_url, redis_url=redis_url, **(gateway_overrides or {}))
+    upgrade(settings)
+    gateway = UvicornThread(create_app(settings)).start()
+    env = {
+        "PARLEY_ENV": "test",
+        "REDIS_URL": redis_url,
+        "GATEWAY_URL": gateway.url,
+        "WORKER_TOKEN": TOKENS["worker"],
+        "CHROMA_PATH": str(workdir / "chroma"),
+        "LLM_THREADS": "2",
+        **(worker_env or {}),
+    }
+    return Stack(name=name, workdir=workdir, settings=settings, gateway=gateway, worker_env=env)

@@ -1,0 +1,1 @@
+"""WhatsApp channel via Wazzup24 (issue #4)."""
