@@ -152,7 +152,7 @@ def load(settings: WorkerSettings, *, with_llm: bool = True) -> Runtime:
         retriever=HybridRetriever(
             store,
             KeywordIndex(store),
-            version_of=lambda tenant_id: int(redis.get(KNOWLEDGE_VERSION_PREFIX + tenant_id) or 0),  # type: ignore[arg-type]
+            version_of=lambda tenant_id: int(redis.get(KNOWLEDGE_VERSION_PREFIX + tenant_id) or 0),
             candidates=settings.retrieval_candidates,
         ),
         llm=llm,

@@ -6,7 +6,7 @@ routes run them in a worker thread.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from anyio import to_thread
 from redis import Redis
@@ -83,7 +83,7 @@ class JobQueue:
             )
         )
 
-    async def search(self, *, tenant_id: str, query: str, top_k: int, timeout: float) -> dict[str, Any]:
+    async def search(self, *, tenant_id: str, query: str, top_k: int, wait_seconds: float) -> dict[str, Any]:
         """Run a retrieval on a worker (it owns the vector store) and wait for its result."""
 
         def run() -> dict[str, Any]:
@@ -92,18 +92,17 @@ class JobQueue:
                 tenant_id,
                 query,
                 top_k,
-                job_timeout=max(int(timeout), 1),
-                ttl=max(int(timeout), 1),  # nobody waits longer than this for it
+                job_timeout=max(int(wait_seconds), 1),
+                ttl=max(int(wait_seconds), 1),  # nobody waits longer than this for it
                 result_ttl=60,
                 failure_ttl=600,
             )
-            result = job.latest_result(timeout=max(int(timeout), 1))
+            result = job.latest_result(timeout=max(int(wait_seconds), 1))
             if result is None:
                 job.cancel()
-                raise SearchTimeout(f"no worker answered the search within {timeout:.0f} s")
+                raise SearchTimeout(f"no worker answered the search within {wait_seconds:.0f} s")
             if result.type != result.Type.SUCCESSFUL:
                 raise SearchFailed(str(result.exc_string or "search failed").strip().splitlines()[-1])
-            value: dict[str, Any] = result.return_value
-            return value
+            return cast(dict[str, Any], result.return_value)
 
         return await to_thread.run_sync(run)

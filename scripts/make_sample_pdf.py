@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -193,10 +194,10 @@ class GuidePDF(FPDF):
 
 
 # After each multi_cell, continue at the left margin on the next line.
-NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+NEXT_LINE: dict[str, Any] = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
 
-def render_block(pdf: FPDF, kind: str, content) -> None:
+def render_block(pdf: FPDF, kind: str, content: Any) -> None:
     if kind == "h1":
         pdf.set_font("Helvetica", "B", 15)
         pdf.multi_cell(0, 8, content, **NEXT_LINE)

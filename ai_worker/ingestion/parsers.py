@@ -54,10 +54,11 @@ def parse_html(data: bytes) -> ParsedDocument:
 def parse_csv(data: bytes) -> ParsedDocument:
     """One record per row, rendered `column: value` so both BM25 and embeddings see the labels."""
     text = _decode(data)
+    dialect: type[csv.Dialect]
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     records = []
     for row in reader:

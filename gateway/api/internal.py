@@ -71,7 +71,7 @@ async def register_document(
     )
     if changed:
         document = await knowledge.set_status(session, document=document, status="ingesting")
-    return DocumentAccepted(document_id=document.id, status=document.status, changed=changed)  # type: ignore[arg-type]
+    return DocumentAccepted(document_id=document.id, status=document.status, changed=changed)
 
 
 async def _document(session: SessionDep, document_id: str) -> knowledge.Document:

@@ -45,7 +45,7 @@ async def upload_document(
     )
     if changed:
         await jobs.enqueue_ingest(document.id, document.sha256)
-    return DocumentAccepted(document_id=document.id, status=document.status, changed=changed)  # type: ignore[arg-type]
+    return DocumentAccepted(document_id=document.id, status=document.status, changed=changed)
 
 
 @router.get("/documents", response_model=list[DocumentOut])
@@ -85,7 +85,7 @@ async def search(
             tenant_id=principal.tenant_id,
             query=request.query,
             top_k=request.top_k,
-            timeout=settings.search_timeout_seconds,
+            wait_seconds=settings.search_timeout_seconds,
         )
     except SearchTimeout as exc:
         raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, str(exc)) from exc

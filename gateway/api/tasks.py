@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Annotated
 
@@ -34,7 +35,5 @@ async def read_task(
             if task.status in _FINISHED or remaining <= 0:
                 return task_out(task)
             session.expunge(task)  # read it fresh next time round
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(finished.wait(), timeout=min(remaining, 1.0))
-            except TimeoutError:
-                pass

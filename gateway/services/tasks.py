@@ -58,7 +58,7 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
     """Mark the task running and return what the worker needs, or None if it is not claimable."""
     now = utcnow()
     lease_expired_before = now - timedelta(seconds=lease_seconds)
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Task)
         .where(
             col(Task.id) == task_id,
@@ -103,7 +103,7 @@ async def _finish(
     session: AsyncSession, *, task_id: str, values: dict[str, object]
 ) -> tuple[Task, Conversation] | None:
     """Move a running task to its final state once; None if it was already finished."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Task)
         .where(col(Task.id) == task_id, col(Task.status).in_([TaskStatus.running, TaskStatus.queued]))
         .values(finished_at=utcnow(), **values)

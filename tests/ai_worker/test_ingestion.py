@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from fpdf import FPDF
 
@@ -52,7 +54,7 @@ def test_long_text_is_split_with_overlap() -> None:
     chunks = make_chunks(parse("notes.txt", " ".join(sentences).encode()), document_id="d", document="notes.txt")
     assert len(chunks) > 5
     assert all(len(c.text) <= 900 for c in chunks)
-    overlapping = sum(1 for a, b in zip(chunks, chunks[1:], strict=False) if a.text[-60:].split()[-1] in b.text[:200])
+    overlapping = sum(1 for a, b in itertools.pairwise(chunks) if a.text[-60:].split()[-1] in b.text[:200])
     assert overlapping >= len(chunks) - 2
 
 

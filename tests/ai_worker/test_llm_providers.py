@@ -116,7 +116,7 @@ def test_openai_provider_http_error_is_an_llm_error() -> None:
         provider = OpenAICompatibleProvider(
             base_url=f"http://127.0.0.1:{server.server_port}/v1", api_key="k", model="m", timeout=5
         )
-        with pytest.raises(LLMError, match="HTTP 503.*upstream overloaded"):
+        with pytest.raises(LLMError, match=r"HTTP 503.*upstream overloaded"):
             list(provider.stream(QUESTION, max_tokens=5, temperature=0, stats=GenerationStats()))
     finally:
         server.shutdown()

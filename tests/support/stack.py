@@ -21,7 +21,7 @@ TOKENS = {"service": "test-service-token", "admin": "test-admin-token", "worker"
 
 def gateway_settings(*, database_url: str, redis_url: str, **overrides: Any) -> GatewaySettings:
     return GatewaySettings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         parley_env="test",
         database_url=database_url,
         redis_url=redis_url,
