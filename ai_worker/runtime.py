@@ -136,7 +136,7 @@ def load(settings: WorkerSettings, *, with_llm: bool = True) -> Runtime:
     model = settings.embedding_model or bundled_embedding_model()
     embedder = SentenceTransformerEmbedder(model)
     store = VectorStore(make_client(path=settings.chroma_path, url=settings.chroma_url), embedder)
-    redis = Redis.from_url(settings.redis_url)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
     components = {
         "embedder": Component(True, f"sentence-transformers {Path(model).name}"),
         "vector_store": Component(True, settings.chroma_url or f"embedded Chroma at {settings.chroma_path}"),

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 
+from redis import Redis
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
@@ -68,7 +69,10 @@ def run_worker(settings: WorkerSettings, *, burst: bool = False) -> None:
     reporter.publish()
     reporter.start()
     try:
-        worker = ParleyWorker(list(WORKER_QUEUES), name=name, connection=rt.redis, serializer=JSONSerializer)
+        # RQ sizes its connection's socket timeout for blocking dequeues; pooled connections made
+        # earlier keep the old (short) timeout, so the worker gets a client of its own.
+        connection = Redis.from_url(settings.redis_url)
+        worker = ParleyWorker(list(WORKER_QUEUES), name=name, connection=connection, serializer=JSONSerializer)
         worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
         reporter.stop()

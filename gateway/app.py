@@ -32,8 +32,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.async_database_url)
         redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
-        sync_redis = SyncRedis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
-        events = TaskEvents(redis)
+        # Searches block on the result stream for up to search_timeout_seconds.
+        sync_redis = SyncRedis.from_url(
+            settings.redis_url, socket_timeout=settings.search_timeout_seconds + 10, socket_connect_timeout=5
+        )
+        # The listener blocks on pub/sub indefinitely: no read timeout, a health check instead.
+        events_redis = Redis.from_url(
+            settings.redis_url, socket_timeout=None, socket_connect_timeout=5, health_check_interval=30
+        )
+        events = TaskEvents(events_redis)
         app.state.parley = AppState(
             settings=settings,
             engine=engine,
@@ -53,6 +60,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             yield
         finally:
             await events.stop()
+            await events_redis.aclose()
             await redis.aclose()
             sync_redis.close()
             await engine.dispose()

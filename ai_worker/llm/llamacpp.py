@@ -8,8 +8,9 @@ from typing import Any, cast
 
 from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError
 
-#: Stops for the transcript prompt: the model must not write the customer's next line.
-TRANSCRIPT_STOPS = ["\nCustomer:", "\nAssistant:", "\n\n\n"]
+#: Stops for the transcript prompt: one paragraph, and never the customer's next line or a made-up
+#: "[n] (from …)" excerpt, which is what a pretrained model writes next when it is not stopped.
+TRANSCRIPT_STOPS = ["\nCustomer:", "\nAssistant:", "\n\n", "\n["]
 
 
 def bundled_model_path() -> Path:

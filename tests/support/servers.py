@@ -65,13 +65,20 @@ class ServiceProcess:
     """A service started as its own process (`python -m ...`), output kept in a log file."""
 
     def __init__(self, args: list[str], *, env: dict[str, str], log_path: Path, cwd: Path) -> None:
-        self.args = args
+        self._start([sys.executable, *args], env=env, log_path=log_path, cwd=cwd)
+
+    @classmethod
+    def for_binary(cls, command: list[str], *, log_path: Path, cwd: Path) -> ServiceProcess:
+        process = cls.__new__(cls)
+        process._start(command, env={}, log_path=log_path, cwd=cwd)
+        return process
+
+    def _start(self, command: list[str], *, env: dict[str, str], log_path: Path, cwd: Path) -> None:
+        self.args = command
         self.log_path = log_path
         full_env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **env}
         self._log = log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, *args], env=full_env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT
-        )
+        self.proc = subprocess.Popen(command, env=full_env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
