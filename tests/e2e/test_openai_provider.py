@@ -1,0 +1,58 @@
+"""A worker answering through the `openai` provider, against a scripted OpenAI-compatible server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import redis_url
+from tests.support.fake_llm import FakeLLM, Rule
+from tests.support.stack import SAMPLE_KB, Stack, start_stack
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeLLM]:
+    fake = FakeLLM().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def openai_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("openai-stack")
+    stack = start_stack(
+        name="openai",
+        workdir=workdir,
+        database_url=f"sqlite:///{workdir / 'parley.db'}",
+        redis_url=redis_url(15),
+        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": fake_llm.url, "OPENAI_API_KEY": "sk-test"},
+    )
+    try:
+        stack.start_worker()
+        stack.wait_ready()
+        accepted = stack.upload(SAMPLE_KB / "delivery-and-returns.md")
+        assert stack.wait_document(accepted["document_id"])["status"] == "ready"
+        yield stack
+    finally:
+        stack.close()
+
+
+def test_answer_comes_from_the_hosted_model_with_the_retrieved_excerpts(openai_stack: Stack, fake_llm: FakeLLM) -> None:
+    fake_llm.add(Rule(when="Abu Dhabi", answer="Yes! Abu Dhabi delivery costs AED 150 and takes 2-4 working days."))
+    task = openai_stack.ask("Do you deliver to Abu Dhabi?", wait=60)
+    assert task["status"] == "done", task
+    assert task["answer"] == "Yes! Abu Dhabi delivery costs AED 150 and takes 2-4 working days."
+    request = fake_llm.requests[-1]
+    assert request["stream"] is True and request["model"]
+    system = request["messages"][0]
+    assert system["role"] == "system" and "Abu Dhabi" in system["content"] and "[1] (from" in system["content"]
+    assert request["messages"][-1] == {"role": "user", "content": "Do you deliver to Abu Dhabi?"}
+    assert task["timings"]["prompt_tokens"] == 10
+
+
+def test_a_failing_provider_fails_the_task_with_its_reason(openai_stack: Stack, fake_llm: FakeLLM) -> None:
+    fake_llm.add(Rule(when="gift card", status=500, times=1))
+    task = openai_stack.ask("Do you sell gift cards?", wait=60)
+    assert task["status"] == "failed"
+    assert "HTTP 500" in task["error"] and "scripted failure" in task["error"]
