@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--tenant", default=None, help="tenant id (default: the default tenant)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per internal call is noise
     if args.command == "worker":
         from ai_worker.settings import WorkerSettings
         from ai_worker.worker import run_worker

@@ -67,19 +67,24 @@ def answer_task(task_id: str) -> dict[str, Any]:
         )
         stats = GenerationStats()
         generation_started = time.perf_counter()
-        answer = "".join(
-            llm.stream(
-                messages,
-                max_tokens=claim.settings.max_answer_tokens,
-                temperature=claim.settings.temperature,
-                stats=stats,
-            )
-        ).strip()
-        generation_s = time.perf_counter() - generation_started
-        timings.generation_ms = round(generation_s * 1000, 1)
+        first_token_at: float | None = None
+        pieces: list[str] = []
+        for piece in llm.stream(
+            messages, max_tokens=claim.settings.max_answer_tokens, temperature=claim.settings.temperature, stats=stats
+        ):
+            if first_token_at is None:
+                first_token_at = time.perf_counter()
+            pieces.append(piece)
+        finished = time.perf_counter()
+        answer = "".join(pieces).strip()
+        timings.generation_ms = round((finished - generation_started) * 1000, 1)
         timings.prompt_tokens = stats.prompt_tokens
         timings.completion_tokens = stats.completion_tokens
-        timings.tokens_per_s = round(stats.completion_tokens / generation_s, 2) if generation_s > 0 else None
+        if first_token_at is not None:
+            timings.time_to_first_token_ms = round((first_token_at - generation_started) * 1000, 1)
+            decoding_s = finished - first_token_at
+            if stats.completion_tokens > 1 and decoding_s > 0:
+                timings.tokens_per_s = round((stats.completion_tokens - 1) / decoding_s, 2)
         if not answer:
             raise LLMError(f"the model ({llm.name}) returned an empty answer")
     except Exception as exc:

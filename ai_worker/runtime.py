@@ -19,7 +19,7 @@ from redis import Redis
 
 from ai_worker.gateway_client import GatewayClient
 from ai_worker.llm.base import LLMError, LLMProvider
-from ai_worker.retrieval.embeddings import SentenceTransformerEmbedder, bundled_embedding_model
+from ai_worker.retrieval.embeddings import bundled_embedding_model, load_embedder
 from ai_worker.retrieval.hybrid import HybridRetriever
 from ai_worker.retrieval.keyword import KeywordIndex
 from ai_worker.retrieval.store import VectorStore, make_client
@@ -134,11 +134,11 @@ def acquire_store_lock(settings: WorkerSettings) -> FileLock | None:
 def load(settings: WorkerSettings, *, with_llm: bool = True) -> Runtime:
     lock = acquire_store_lock(settings)
     model = settings.embedding_model or bundled_embedding_model()
-    embedder = SentenceTransformerEmbedder(model)
+    embedder = load_embedder(model)
     store = VectorStore(make_client(path=settings.chroma_path, url=settings.chroma_url), embedder)
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
     components = {
-        "embedder": Component(True, f"sentence-transformers {Path(model).name}"),
+        "embedder": Component(True, f"sentence-transformers {model}"),
         "vector_store": Component(True, settings.chroma_url or f"embedded Chroma at {settings.chroma_path}"),
     }
     llm: LLMProvider | None = None

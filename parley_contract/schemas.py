@@ -70,7 +70,10 @@ class Timings(BaseModel):
     retrieval_ms: float | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    #: Prompt evaluation: from the request to the model until its first token.
+    time_to_first_token_ms: float | None = None
     generation_ms: float | None = None
+    #: Decoding speed after the first token.
     tokens_per_s: float | None = None
     total_ms: float | None = None
 

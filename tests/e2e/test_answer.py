@@ -18,7 +18,7 @@ def test_question_is_answered_with_sources_and_timings(stack: Stack) -> None:
     assert timings["retrieval_ms"] > 0 and timings["generation_ms"] > 0
     assert timings["completion_tokens"] > 0 and timings["tokens_per_s"] > 0
     assert timings["prompt_tokens"] and timings["prompt_tokens"] > 50
-    assert timings["queue_wait_ms"] is not None
+    assert timings["queue_wait_ms"] is not None and timings["time_to_first_token_ms"] > 0
 
     transcript = stack.client().get(f"/api/v1/conversations/{task['conversation_id']}/messages").json()
     assert [(m["role"], m["text"]) for m in transcript["messages"]] == [
