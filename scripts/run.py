@@ -102,15 +102,19 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
 
     def stop(*_: object) -> None:
+        # Ctrl-C reaches every process of the terminal's group, so the children are usually
+        # stopping already; only those still running after a grace period are asked again.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\n· stopping")
         for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT if proc is not procs[0] else signal.SIGTERM)
-        for proc in reversed(procs):
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            for sig_after, action in ((3, proc.terminate), (15, proc.kill)):
+                try:
+                    proc.wait(timeout=sig_after)
+                    break
+                except subprocess.TimeoutExpired:
+                    action()
+            proc.wait()
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
