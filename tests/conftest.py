@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from tests.support.servers import ROOT
-from tests.support.stack import SAMPLE_KB, Stack, start_stack
+from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -58,39 +58,38 @@ def run_cli_ingest(stack: Stack, *paths: Path) -> subprocess.CompletedProcess[st
     )
 
 
+def ingest_sample_with_cli(stack: Stack) -> None:
+    ingested = run_cli_ingest(stack, SAMPLE_KB)
+    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
+
+
 @pytest.fixture(scope="session")
 def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """SQLite gateway; the sample knowledge base loaded by the CLI before the worker starts (as `make run`)."""
-    workdir = tmp_path_factory.mktemp("sqlite-stack")
-    stack = start_stack(
-        name="sqlite", workdir=workdir, database_url=f"sqlite:///{workdir / 'parley.db'}", redis_url=redis_url(11)
-    )
-    try:
-        ingested = run_cli_ingest(stack, SAMPLE_KB)
-        assert ingested.returncode == 0, ingested.stdout + ingested.stderr
-        stack.start_worker()
-        stack.wait_ready()
+    with running_stack(
+        name="sqlite",
+        workdir=tmp_path_factory.mktemp("sqlite-stack"),
+        redis_url=redis_url(11),
+        before_worker=ingest_sample_with_cli,
+    ) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 @pytest.fixture(scope="session")
 def postgres_stack(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[Stack]:
     """PostgreSQL gateway; the sample knowledge base uploaded through the API and ingested by the worker."""
-    workdir = tmp_path_factory.mktemp("postgres-stack")
-    stack = start_stack(name="postgres", workdir=workdir, database_url=postgres_url, redis_url=redis_url(12))
-    try:
-        stack.start_worker()
-        stack.wait_ready()
+    with running_stack(
+        name="postgres",
+        workdir=tmp_path_factory.mktemp("postgres-stack"),
+        database_url=postgres_url,
+        redis_url=redis_url(12),
+    ) as stack:
         uploaded = [
             stack.upload(path) for path in sorted(SAMPLE_KB.iterdir()) if path.suffix in (".md", ".csv", ".pdf")
         ]
         for accepted in uploaded:
             assert stack.wait_document(accepted["document_id"])["status"] == "ready"
         yield stack
-    finally:
-        stack.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
 
-from gateway.api.knowledge import read_upload
+from gateway.api.knowledge import store_upload
 from gateway.deps import EventsDep, InternalCaller, RedisDep, SessionDep, SettingsDep
 from gateway.services import knowledge
 from gateway.services.replies import publish_reply
@@ -61,13 +61,8 @@ async def register_document(
     settings: SettingsDep,
 ) -> DocumentAccepted:
     """Store a document the worker's CLI ingests itself (no job is queued)."""
-    try:
-        knowledge.content_type_for(file.filename or "")
-    except knowledge.UnsupportedDocumentType as exc:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
-    content = await read_upload(file, limit=settings.max_upload_bytes)
-    document, changed = await knowledge.store_document(
-        session, tenant_id=tenant_id, filename=file.filename or "", content=content
+    document, changed = await store_upload(
+        file, session=session, tenant_id=tenant_id, max_bytes=settings.max_upload_bytes
     )
     if changed:
         document = await knowledge.set_status(session, document=document, status="ingesting")

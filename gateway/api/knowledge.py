@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
+from fastapi import APIRouter, File, HTTPException, UploadFile, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.deps import JobsDep, KnowledgeReader, KnowledgeWriter, SessionDep, SettingsDep
 from gateway.jobs import SearchFailed, SearchTimeout
+from gateway.models import Document
 from gateway.services import knowledge
 from parley_contract.schemas import (
     DocumentAccepted,
@@ -17,13 +19,21 @@ from parley_contract.schemas import (
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
 
 
-async def read_upload(file: UploadFile, *, limit: int) -> bytes:
-    content = await file.read(limit + 1)
-    if len(content) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the file is larger than {limit} bytes")
+async def store_upload(
+    file: UploadFile, *, session: AsyncSession, tenant_id: str, max_bytes: int
+) -> tuple[Document, bool]:
+    """Check type (415) and size (413) of an uploaded file, then store it by name."""
+    filename = file.filename or ""
+    try:
+        knowledge.content_type_for(filename)
+    except knowledge.UnsupportedDocumentType as exc:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
+    content = await file.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the file is larger than {max_bytes} bytes")
     if not content:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file is empty")
-    return content
+    return await knowledge.store_document(session, tenant_id=tenant_id, filename=filename, content=content)
 
 
 @router.post("/documents", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentAccepted)
@@ -35,13 +45,8 @@ async def upload_document(
     settings: SettingsDep,
 ) -> DocumentAccepted:
     """Store a document and queue its ingestion; an unchanged re-upload does nothing."""
-    try:
-        knowledge.content_type_for(file.filename or "")
-    except knowledge.UnsupportedDocumentType as exc:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from exc
-    content = await read_upload(file, limit=settings.max_upload_bytes)
-    document, changed = await knowledge.store_document(
-        session, tenant_id=principal.tenant_id, filename=file.filename or "", content=content
+    document, changed = await store_upload(
+        file, session=session, tenant_id=principal.tenant_id, max_bytes=settings.max_upload_bytes
     )
     if changed:
         await jobs.enqueue_ingest(document.id, document.sha256)
@@ -77,7 +82,7 @@ async def delete_document(
 
 @router.post("/search", response_model=SearchResponse)
 async def search(
-    request: SearchRequest, principal: KnowledgeReader, jobs: JobsDep, settings: SettingsDep, response: Response
+    request: SearchRequest, principal: KnowledgeReader, jobs: JobsDep, settings: SettingsDep
 ) -> SearchResponse:
     """Ranked excerpts from the same hybrid retrieval the worker answers with."""
     try:

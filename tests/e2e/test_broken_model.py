@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import redis_url
-from tests.support.stack import Stack, start_stack
+from tests.support.stack import Stack, running_stack
 
 
 @pytest.fixture(scope="module")
@@ -16,18 +16,14 @@ def broken_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("broken-stack")
     broken = workdir / "broken.gguf"
     broken.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 256)
-    stack = start_stack(
+    with running_stack(
         name="broken",
         workdir=workdir,
-        database_url=f"sqlite:///{workdir / 'parley.db'}",
         redis_url=redis_url(13),
         worker_env={"LLM_MODEL_PATH": str(broken)},
-    )
-    try:
-        stack.start_worker()
+        ready=False,  # it never becomes ready: that is the point
+    ) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 def test_ready_says_why_and_the_task_fails_clearly(broken_stack: Stack) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import redis_url
 from tests.support.servers import ServiceProcess, free_port, wait_until
-from tests.support.stack import SAMPLE_KB, Stack, start_stack
+from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
 
 @pytest.fixture(scope="module")
@@ -36,20 +36,13 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def server_stack(tmp_path_factory: pytest.TempPathFactory, chroma_server: str) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("chroma-server-stack")
-    stack = start_stack(
+    with running_stack(
         name="chroma-server",
-        workdir=workdir,
-        database_url=f"sqlite:///{workdir / 'parley.db'}",
+        workdir=tmp_path_factory.mktemp("chroma-server-stack"),
         redis_url=redis_url(14),
         worker_env={"CHROMA_URL": chroma_server},
-    )
-    try:
-        stack.start_worker()
-        stack.wait_ready()
+    ) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 def test_worker_ingests_and_searches_through_a_chroma_server(server_stack: Stack, chroma_server: str) -> None:

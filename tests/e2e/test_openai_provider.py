@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import redis_url
 from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.stack import SAMPLE_KB, Stack, start_stack
+from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
 
 @pytest.fixture(scope="module")
@@ -20,22 +20,15 @@ def fake_llm() -> Iterator[FakeLLM]:
 
 @pytest.fixture(scope="module")
 def openai_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("openai-stack")
-    stack = start_stack(
+    with running_stack(
         name="openai",
-        workdir=workdir,
-        database_url=f"sqlite:///{workdir / 'parley.db'}",
+        workdir=tmp_path_factory.mktemp("openai-stack"),
         redis_url=redis_url(15),
         worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": fake_llm.url, "OPENAI_API_KEY": "sk-test"},
-    )
-    try:
-        stack.start_worker()
-        stack.wait_ready()
+    ) as stack:
         accepted = stack.upload(SAMPLE_KB / "delivery-and-returns.md")
         assert stack.wait_document(accepted["document_id"])["status"] == "ready"
         yield stack
-    finally:
-        stack.close()
 
 
 def test_answer_comes_from_the_hosted_model_with_the_retrieved_excerpts(openai_stack: Stack, fake_llm: FakeLLM) -> None:

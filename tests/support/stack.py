@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,3 +148,33 @@ def start_stack(
         **(worker_env or {}),
     }
     return Stack(name=name, workdir=workdir, settings=settings, gateway=gateway, worker_env=env)
+
+
+@contextmanager
+def running_stack(
+    *,
+    name: str,
+    workdir: Path,
+    redis_url: str,
+    database_url: str | None = None,
+    worker_env: dict[str, str] | None = None,
+    before_worker: Callable[[Stack], None] | None = None,
+    ready: bool = True,
+) -> Iterator[Stack]:
+    """A started stack (SQLite in `workdir` unless `database_url` says otherwise) with one worker."""
+    stack = start_stack(
+        name=name,
+        workdir=workdir,
+        database_url=database_url or f"sqlite:///{workdir / 'parley.db'}",
+        redis_url=redis_url,
+        worker_env=worker_env,
+    )
+    try:
+        if before_worker is not None:
+            before_worker(stack)
+        stack.start_worker()
+        if ready:
+            stack.wait_ready()
+        yield stack
+    finally:
+        stack.close()
