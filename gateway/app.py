@@ -20,6 +20,7 @@ from gateway.db import make_engine, make_sessionmaker
 from gateway.deps import AppState
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
+from gateway.services.reconciler import Reconciler
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,21 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 tenant_id=settings.default_tenant_id,
             ),
         )
+        state: AppState = app.state.parley
+        reconciler = Reconciler(
+            sessions=state.sessions,
+            jobs=state.jobs,
+            redis=redis,
+            interval_seconds=settings.reconcile_interval_seconds,
+            queued_grace_seconds=settings.reconcile_queued_grace_seconds,
+            lease_seconds=settings.task_lease_seconds,
+        )
         events.start()
+        reconciler.start()
         try:
             yield
         finally:
+            await reconciler.stop()
             await events.stop()
             await events_redis.aclose()
             await redis.aclose()

@@ -11,7 +11,7 @@ from typing import Any, cast
 from anyio import to_thread
 from redis import Redis
 from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
@@ -68,6 +68,26 @@ class JobQueue:
         return await to_thread.run_sync(
             lambda: self._enqueue_once(QUEUE_ANSWERS, JOB_ANSWER, task_id, job_id=f"answer-{task_id}", timeout=600)
         )
+
+    def _requeue_answer(self, task_id: str, *, held_too_long: bool) -> bool:
+        """Put a stuck task's job back unless it is really waiting or (within its lease) running."""
+        job_id = f"answer-{task_id}"
+        queue = self._queues[QUEUE_ANSWERS]
+        try:
+            job = Job.fetch(job_id, connection=self._redis, serializer=JSONSerializer)
+        except NoSuchJobError:
+            job = None
+        if job is not None:
+            status = job.get_status()
+            waiting = status == JobStatus.QUEUED and self._redis.lpos(queue.key, job_id) is not None
+            running = status == JobStatus.STARTED and not held_too_long
+            if waiting or running or status in (JobStatus.SCHEDULED, JobStatus.DEFERRED):
+                return False
+            job.delete()  # lost from its queue, finished, or held by a worker that died
+        return self._enqueue_once(QUEUE_ANSWERS, JOB_ANSWER, task_id, job_id=job_id, timeout=600)
+
+    async def requeue_answer(self, task_id: str, *, held_too_long: bool) -> bool:
+        return await to_thread.run_sync(lambda: self._requeue_answer(task_id, held_too_long=held_too_long))
 
     async def enqueue_ingest(self, document_id: str, sha256: str) -> bool:
         return await to_thread.run_sync(

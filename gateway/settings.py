@@ -30,6 +30,9 @@ class GatewaySettings(ServiceSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     #: A running task whose worker has not finished within this many seconds may be claimed again.
     task_lease_seconds: int = 600
+    #: The reconciler looks for stuck tasks this often, and puts back a queued task after this long.
+    reconcile_interval_seconds: float = 15.0
+    reconcile_queued_grace_seconds: float = 60.0
     #: How long a knowledge search waits for a worker before answering 504.
     search_timeout_seconds: float = 15.0
     #: A worker whose status heartbeat is older than this is not counted by /ready.

@@ -1,0 +1,111 @@
+"""The reconciler: the task table is the source of truth, RQ only a means of delivery.
+
+RQ alone is not at-least-once: a queue lost with a Redis restart, an enqueue that failed after
+the commit, or a worker killed mid-job leave a task that nobody will run. Every few seconds one
+gateway process (a Redis lock elects it) looks for tasks `queued` longer than a grace period, or
+`running` longer than the lease, and puts their jobs back. The worker's claim decides who may
+answer, so a job that turns out not to be lost after all never produces a second answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from gateway.jobs import JobQueue
+from gateway.models import Task, utcnow
+from parley_contract.schemas import TaskStatus
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = "parley:reconciler-lock"
+
+
+async def reconcile_once(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    jobs: JobQueue,
+    queued_grace_seconds: float,
+    lease_seconds: float,
+    limit: int = 500,
+) -> list[str]:
+    """Requeue stuck tasks; returns the ids of the tasks whose job was put back."""
+    now = utcnow()
+    async with sessions() as session:
+        queued = await session.exec(
+            select(Task.id)
+            .where(
+                col(Task.status) == TaskStatus.queued,
+                col(Task.created_at) < now - timedelta(seconds=queued_grace_seconds),
+            )
+            .limit(limit)
+        )
+        running = await session.exec(
+            select(Task.id)
+            .where(
+                col(Task.status) == TaskStatus.running,
+                col(Task.started_at) < now - timedelta(seconds=lease_seconds),
+            )
+            .limit(limit)
+        )
+        stuck = [(task_id, False) for task_id in queued.all()] + [(task_id, True) for task_id in running.all()]
+    requeued = []
+    for task_id, held_too_long in stuck:
+        if await jobs.requeue_answer(task_id, held_too_long=held_too_long):
+            requeued.append(task_id)
+    if requeued:
+        log.warning("reconciler put back %d stuck task(s): %s", len(requeued), ", ".join(requeued[:20]))
+    return requeued
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        jobs: JobQueue,
+        redis: Redis,
+        interval_seconds: float,
+        queued_grace_seconds: float,
+        lease_seconds: float,
+    ) -> None:
+        self._sessions = sessions
+        self._jobs = jobs
+        self._redis = redis
+        self._interval = interval_seconds
+        self._queued_grace = queued_grace_seconds
+        self._lease = lease_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="reconciler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                # One reconciler per interval across all gateway processes.
+                if await self._redis.set(LOCK_KEY, "1", nx=True, px=max(int(self._interval * 900), 100)):
+                    await reconcile_once(
+                        sessions=self._sessions,
+                        jobs=self._jobs,
+                        queued_grace_seconds=self._queued_grace,
+                        lease_seconds=self._lease,
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("reconciler round failed; next round in %.0f s", self._interval, exc_info=True)

@@ -1,0 +1,90 @@
+"""The reconciler puts back tasks that RQ lost: a flushed queue, a worker killed mid-answer."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.conftest import redis_url
+from tests.support.fake_llm import FakeLLM, Rule
+from tests.support.servers import wait_until
+from tests.support.stack import Stack, start_stack
+
+REDIS_DB = 4
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    fake = FakeLLM().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fast_reconciling_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[Stack]:
+    """No worker yet; the reconciler runs every second with short bounds."""
+    workdir = tmp_path_factory.mktemp("reconciler-stack")
+    stack = start_stack(
+        name="reconciler",
+        workdir=workdir,
+        database_url=f"sqlite:///{workdir / 'parley.db'}",
+        redis_url=redis_url(REDIS_DB),
+        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": fake_llm.url},
+        gateway_overrides={
+            "reconcile_interval_seconds": 1,
+            "reconcile_queued_grace_seconds": 2,
+            "task_lease_seconds": 6,
+        },
+    )
+    try:
+        yield stack
+    finally:
+        stack.close()
+
+
+def post(stack: Stack, text: str) -> str:
+    response = stack.client().post(
+        "/api/v1/messages", json={"channel": "web", "chat_id": "rc", "user": {"id": "u"}, "text": text}
+    )
+    assert response.status_code == 202
+    task_id: str = response.json()["task_id"]
+    return task_id
+
+
+def assistant_messages(stack: Stack, task_id: str) -> list[str]:
+    task = stack.client().get(f"/api/v1/tasks/{task_id}").json()
+    transcript = stack.client().get(f"/api/v1/conversations/{task['conversation_id']}/messages").json()
+    return [m["text"] for m in transcript["messages"] if m["role"] == "assistant" and m["task_id"] == task_id]
+
+
+def test_a_task_whose_queue_was_lost_is_answered(fast_reconciling_stack: Stack, fake_llm: FakeLLM) -> None:
+    stack = fast_reconciling_stack
+    task_id = post(stack, "Do you deliver to Sharjah?")
+    redis.Redis.from_url(redis_url(REDIS_DB)).flushdb()  # Redis restarted without its data
+    stack.start_worker()
+    task = stack.wait_task(task_id, wait=90)
+    assert task["status"] == "done", task
+    assert assistant_messages(stack, task_id) == [fake_llm.default_answer]
+
+
+def test_a_worker_killed_mid_answer_is_replaced_and_answers_once(
+    fast_reconciling_stack: Stack, fake_llm: FakeLLM
+) -> None:
+    stack = fast_reconciling_stack
+    fake_llm.add(Rule(when="slow question", answer="The slow answer.", delay_seconds=4))
+    first = stack.start_worker()
+    task_id = post(stack, "A slow question about sofas")
+    wait_until(
+        lambda: stack.client().get(f"/api/v1/tasks/{task_id}").json()["status"] == "running",
+        timeout=60,
+        what="the task running",
+    )
+    first.stop(signal.SIGKILL)
+    stack.worker = None
+    stack.start_worker()
+    task = stack.wait_task(task_id, wait=120)
+    assert task["status"] == "done", task
+    assert assistant_messages(stack, task_id) == ["The slow answer."]
