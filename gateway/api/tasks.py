@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from gateway.deps import EventsDep, SessionDep, TasksReader
+from gateway.deps import EventsDep, StateDep, TasksReader
 from gateway.services.tasks import get_task, task_out
 from parley_contract.schemas import TaskOut, TaskStatus
 
@@ -20,7 +20,7 @@ _FINISHED = (TaskStatus.done, TaskStatus.failed)
 async def read_task(
     task_id: str,
     principal: TasksReader,
-    session: SessionDep,
+    state: StateDep,
     events: EventsDep,
     wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for the task to finish")] = 0,
 ) -> TaskOut:
@@ -28,12 +28,13 @@ async def read_task(
     deadline = time.monotonic() + wait
     async with events.subscription(task_id) as finished:
         while True:
-            task = await get_task(session, tenant_id=principal.tenant_id, task_id=task_id)
+            # A short session per look: a long poll must not hold a pooled connection while it waits.
+            async with state.sessions() as session:
+                task = await get_task(session, tenant_id=principal.tenant_id, task_id=task_id)
             if task is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
             remaining = deadline - time.monotonic()
             if task.status in _FINISHED or remaining <= 0:
                 return task_out(task)
-            session.expunge(task)  # read it fresh next time round
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(finished.wait(), timeout=min(remaining, 1.0))
