@@ -31,7 +31,7 @@ def _transient(exc: BaseException) -> bool:
 
 _retrying = retry(
     retry=retry_if_exception(_transient),
-    wait=wait_exponential_jitter(initial=0.2, max=5),
+    wait=wait_exponential_jitter(multiplier=0.2, max=5, jitter=0.2),
     stop=stop_after_delay(60),
     reraise=True,
 )

@@ -80,6 +80,11 @@ def answer_task(task_id: str) -> dict[str, Any]:
         timings.generation_ms = round((finished - generation_started) * 1000, 1)
         timings.prompt_tokens = stats.prompt_tokens
         timings.completion_tokens = stats.completion_tokens
+        timings.provider = stats.provider or llm.name
+        timings.llm_attempts = stats.attempts
+        # A provider chain hands tokens on once an attempt finished; it measured the first token.
+        if stats.first_token_s is not None:
+            first_token_at = generation_started + stats.first_token_s
         if first_token_at is not None:
             timings.time_to_first_token_ms = round((first_token_at - generation_started) * 1000, 1)
             decoding_s = finished - first_token_at

@@ -19,6 +19,7 @@ from redis import Redis
 
 from ai_worker.gateway_client import GatewayClient
 from ai_worker.llm.base import LLMError, LLMProvider
+from ai_worker.llm.resilient import Resilience, ResilientLLM
 from ai_worker.retrieval.embeddings import bundled_embedding_model, load_embedder
 from ai_worker.retrieval.hybrid import HybridRetriever
 from ai_worker.retrieval.keyword import KeywordIndex
@@ -59,7 +60,7 @@ class Runtime:
 
     def require_llm(self) -> LLMProvider:
         if self.llm is None:
-            raise LLMError(self.components["llm"].detail)
+            raise LLMError("; ".join(c.detail for name, c in self.components.items() if name.startswith("llm")))
         return self.llm
 
     def close(self) -> None:
@@ -88,9 +89,9 @@ def default_worker_name() -> str:
     return f"parley-{socket.gethostname()}-{os.getpid()}"
 
 
-def load_llm(settings: WorkerSettings) -> tuple[LLMProvider | None, Component]:
+def load_provider(settings: WorkerSettings, kind: str) -> tuple[LLMProvider | None, Component]:
     try:
-        if settings.llm_provider == "openai":
+        if kind == "openai":
             from ai_worker.llm.openai_compat import OpenAICompatibleProvider
 
             provider: LLMProvider = OpenAICompatibleProvider(
@@ -108,11 +109,31 @@ def load_llm(settings: WorkerSettings) -> tuple[LLMProvider | None, Component]:
         )
         return provider, Component(True, f"llama.cpp {path}")
     except LLMError as exc:
-        log.error("LLM unavailable: %s", exc)
+        log.error("LLM %s unavailable: %s", kind, exc)
         return None, Component(False, str(exc))
     except Exception as exc:
-        log.exception("LLM unavailable")
+        log.exception("LLM %s unavailable", kind)
         return None, Component(False, f"{type(exc).__name__}: {exc}")
+
+
+def load_llm(settings: WorkerSettings) -> tuple[LLMProvider | None, dict[str, Component]]:
+    """The configured provider, then its fallbacks, as one resilient chain."""
+    providers: list[LLMProvider] = []
+    components: dict[str, Component] = {}
+    for position, kind in enumerate([settings.llm_provider, *settings.llm_fallback_providers]):
+        provider, component = load_provider(settings, kind)
+        components["llm" if position == 0 else f"llm_fallback_{position}"] = component
+        if provider is not None:
+            providers.append(provider)
+    if not providers:
+        return None, components
+    resilience = Resilience(
+        retries=settings.llm_retries,
+        answer_timeout_seconds=settings.llm_answer_timeout_seconds,
+        breaker_fail_max=settings.llm_breaker_fail_max,
+        breaker_reset_seconds=settings.llm_breaker_reset_seconds,
+    )
+    return ResilientLLM(providers, resilience), components
 
 
 def acquire_store_lock(settings: WorkerSettings) -> FileLock | None:
@@ -143,7 +164,8 @@ def load(settings: WorkerSettings, *, with_llm: bool = True) -> Runtime:
     }
     llm: LLMProvider | None = None
     if with_llm:
-        llm, components["llm"] = load_llm(settings)
+        llm, llm_components = load_llm(settings)
+        components.update(llm_components)
     runtime = Runtime(
         settings=settings,
         redis=redis,

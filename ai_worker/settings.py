@@ -25,7 +25,15 @@ class WorkerSettings(ServiceSettings):
     llm_model_path: Path | None = None
     llm_context_tokens: int = 4096
     llm_threads: int = Field(default_factory=lambda: max(os.cpu_count() or 1, 1))
-    llm_timeout_seconds: float = 120.0
+    #: Read timeout of a hosted provider (seconds without a byte).
+    llm_timeout_seconds: float = 60.0
+    #: Providers tried in order after LLM_PROVIDER fails, e.g. `["llamacpp"]` (JSON list in the env).
+    llm_fallback_providers: list[Literal["llamacpp", "openai"]] = Field(default_factory=list)
+    llm_retries: int = 2
+    #: An answer taking longer than this counts as a failure (and the next provider is tried).
+    llm_answer_timeout_seconds: float = 120.0
+    llm_breaker_fail_max: int = 3
+    llm_breaker_reset_seconds: float = 30.0
     openai_base_url: str = "https://openrouter.ai/api/v1"
     openai_api_key: str = ""
     openai_model: str = "openai/gpt-4o-mini"

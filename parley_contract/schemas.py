@@ -76,6 +76,9 @@ class Timings(BaseModel):
     #: Decoding speed after the first token.
     tokens_per_s: float | None = None
     total_ms: float | None = None
+    #: Which provider of the chain answered, and after how many attempts.
+    provider: str | None = None
+    llm_attempts: int | None = None
 
 
 class TaskOut(BaseModel):

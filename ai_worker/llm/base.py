@@ -19,7 +19,11 @@ class GenerationStats:
     prompt_tokens: int | None = None
     completion_tokens: int = 0
     finish_reason: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    #: Set by a provider chain: who answered, after how many attempts, and when its first token came.
+    provider: str | None = None
+    attempts: int = 1
+    first_token_s: float | None = None
+    failures: list[str] = field(default_factory=list)
 
 
 class LLMError(Exception):

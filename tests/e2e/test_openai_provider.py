@@ -44,8 +44,16 @@ def test_answer_comes_from_the_hosted_model_with_the_retrieved_excerpts(openai_s
     assert task["timings"]["prompt_tokens"] == 10
 
 
-def test_a_failing_provider_fails_the_task_with_its_reason(openai_stack: Stack, fake_llm: FakeLLM) -> None:
-    fake_llm.add(Rule(when="gift card", status=500, times=1))
+def test_a_transient_provider_error_is_retried(openai_stack: Stack, fake_llm: FakeLLM) -> None:
+    fake_llm.add(Rule(when="gift card", status=503, times=1))
     task = openai_stack.ask("Do you sell gift cards?", wait=60)
+    assert task["status"] == "done", task
+    assert task["timings"]["provider"] == "openai" and task["timings"]["llm_attempts"] == 2
+
+
+def test_a_failing_provider_fails_the_task_with_its_reason(openai_stack: Stack, fake_llm: FakeLLM) -> None:
+    fake_llm.add(Rule(when="showroom parking", status=500))
+    task = openai_stack.ask("Is there showroom parking?", wait=90)
     assert task["status"] == "failed"
+    assert "every LLM provider failed" in task["error"]
     assert "HTTP 500" in task["error"] and "scripted failure" in task["error"]

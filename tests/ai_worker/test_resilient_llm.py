@@ -1,0 +1,86 @@
+"""The provider chain against real OpenAI-compatible servers on loopback that fail on cue."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError
+from ai_worker.llm.openai_compat import OpenAICompatibleProvider
+from ai_worker.llm.resilient import Resilience, ResilientLLM
+from tests.support.fake_llm import FakeLLM, Rule
+
+QUESTION: list[ChatMessage] = [{"role": "user", "content": "Do you deliver to Ajman?"}]
+FAST = Resilience(retries=2, answer_timeout_seconds=5, breaker_fail_max=3, backoff_initial_seconds=0.01)
+
+
+@pytest.fixture
+def primary() -> Iterator[FakeLLM]:
+    fake = FakeLLM(default_answer="primary answer").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fallback() -> Iterator[FakeLLM]:
+    fake = FakeLLM(default_answer="fallback answer").start()
+    yield fake
+    fake.stop()
+
+
+def provider(fake: FakeLLM, *, timeout: float = 5) -> OpenAICompatibleProvider:
+    return OpenAICompatibleProvider(base_url=fake.url, api_key="k", model="m", timeout=timeout)
+
+
+def ask(chain: ResilientLLM) -> tuple[str, GenerationStats]:
+    stats = GenerationStats()
+    return "".join(chain.stream(QUESTION, max_tokens=20, temperature=0, stats=stats)), stats
+
+
+def test_transient_failures_are_retried(primary: FakeLLM) -> None:
+    primary.add(Rule(when="Ajman", status=503, times=2))
+    answer, stats = ask(ResilientLLM([provider(primary)], FAST))
+    assert answer == "primary answer"
+    assert (stats.provider, stats.attempts) == ("openai", 3)
+    assert len(primary.requests) == 3
+
+
+def test_a_dead_primary_falls_back(primary: FakeLLM, fallback: FakeLLM) -> None:
+    primary.add(Rule(when="Ajman", status=500))
+    chain = ResilientLLM([provider(primary), provider(fallback)], FAST)
+    answer, stats = ask(chain)
+    assert answer == "fallback answer"
+    assert len(primary.requests) == 3 and len(fallback.requests) == 1
+    assert "HTTP 500" in stats.failures[0]
+
+
+def test_a_hanging_primary_times_out_and_falls_back(primary: FakeLLM, fallback: FakeLLM) -> None:
+    primary.add(Rule(when="Ajman", answer="too late", delay_seconds=3))
+    chain = ResilientLLM([provider(primary, timeout=0.5), provider(fallback)], Resilience(retries=0))
+    answer, stats = ask(chain)
+    assert answer == "fallback answer"
+    assert "ReadTimeout" in stats.failures[0]
+
+
+def test_the_circuit_opens_and_skips_a_failing_provider(primary: FakeLLM, fallback: FakeLLM) -> None:
+    primary.add(Rule(when="Ajman", status=500))
+    chain = ResilientLLM([provider(primary), provider(fallback)], FAST)
+    ask(chain)  # three failures trip the breaker
+    requests_before = len(primary.requests)
+    answer, stats = ask(chain)
+    assert answer == "fallback answer"
+    assert len(primary.requests) == requests_before  # not even tried
+    assert "circuit open" in stats.failures[0]
+
+
+def test_when_everything_fails_the_error_names_every_provider(primary: FakeLLM) -> None:
+    primary.add(Rule(when="Ajman", status=500))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    dead = OpenAICompatibleProvider(base_url=f"http://127.0.0.1:{dead_port}/v1", api_key="k", model="m", timeout=2)
+    with pytest.raises(LLMError, match="every LLM provider failed") as failure:
+        ask(ResilientLLM([provider(primary), dead], FAST))
+    assert "HTTP 500" in str(failure.value) and "unreachable" in str(failure.value)
