@@ -5,6 +5,7 @@ Faults that stop a server never touch the machine's shared PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -45,8 +46,6 @@ class PostgresCluster:
         self._run(_pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.dir, ignore_errors=True)
