@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
 import time
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
@@ -59,6 +62,15 @@ class StatusReporter(threading.Thread):
             log.debug("could not remove worker status", exc_info=True)
 
 
+def wait_for_redis(connection: Redis, *, interval_seconds: float = 1.0) -> None:
+    while True:
+        try:
+            connection.ping()
+            return
+        except (RedisConnectionError, RedisTimeoutError):
+            time.sleep(interval_seconds)
+
+
 def run_worker(settings: WorkerSettings, *, burst: bool = False) -> None:
     started = time.perf_counter()
     rt = runtime.load(settings)
@@ -69,11 +81,27 @@ def run_worker(settings: WorkerSettings, *, burst: bool = False) -> None:
     reporter.publish()
     reporter.start()
     try:
-        # RQ sizes its connection's socket timeout for blocking dequeues; pooled connections made
-        # earlier keep the old (short) timeout, so the worker gets a client of its own.
-        connection = Redis.from_url(settings.redis_url)
-        worker = ParleyWorker(list(WORKER_QUEUES), name=name, connection=connection, serializer=JSONSerializer)
-        worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        for generation in itertools.count():
+            # RQ sizes its connection's socket timeout for blocking dequeues; pooled connections
+            # made earlier keep the old (short) timeout, so the worker gets a client of its own.
+            connection = Redis.from_url(settings.redis_url)
+            worker = ParleyWorker(
+                list(WORKER_QUEUES),
+                name=name if generation == 0 else f"{name}-{generation}",  # the old one may not have unregistered
+                connection=connection,
+                serializer=JSONSerializer,
+            )
+            try:
+                # No RQ scheduler: it runs in a forked process, and this process must not fork.
+                worker.work(burst=burst, with_scheduler=False, logging_level="INFO")
+            except (RedisConnectionError, RedisTimeoutError):
+                log.warning("lost Redis while finishing a job", exc_info=True)
+            if worker._stop_requested or burst:
+                break
+            # RQ quits its loop when Redis goes away mid-job; the models stay loaded and the
+            # reconciler puts back the job that was in flight, so wait for Redis and go on.
+            wait_for_redis(connection)
+            log.warning("Redis is back; worker %s takes jobs again", name)
     finally:
         reporter.stop()
         runtime.install(None)

@@ -53,7 +53,9 @@ class JobQueue:
                 job_timeout=timeout,
                 result_ttl=600,
                 failure_ttl=7 * 24 * 3600,
-                retry=Retry(max=3, interval=[5, 30, 120]),
+                # Immediate retries only: delayed ones need RQ's scheduler, which forks; the
+                # reconciler covers anything longer.
+                retry=Retry(max=2),
             )
             return True
         except DuplicateJobError:

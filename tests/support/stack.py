@@ -158,6 +158,7 @@ def running_stack(
     redis_url: str,
     database_url: str | None = None,
     worker_env: dict[str, str] | None = None,
+    gateway_overrides: dict[str, Any] | None = None,
     before_worker: Callable[[Stack], None] | None = None,
     ready: bool = True,
 ) -> Iterator[Stack]:
@@ -168,6 +169,7 @@ def running_stack(
         database_url=database_url or f"sqlite:///{workdir / 'parley.db'}",
         redis_url=redis_url,
         worker_env=worker_env,
+        gateway_overrides=gateway_overrides,
     )
     try:
         if before_worker is not None:
