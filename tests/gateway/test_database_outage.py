@@ -10,6 +10,8 @@ from tests.conftest import redis_url
 from tests.support.postgres_cluster import PostgresCluster
 from tests.support.stack import Stack, start_stack
 
+pytestmark = pytest.mark.fault
+
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PostgresCluster]:

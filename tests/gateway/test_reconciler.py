@@ -15,6 +15,8 @@ from tests.support.stack import Stack, start_stack
 
 REDIS_DB = 4
 
+pytestmark = pytest.mark.fault
+
 
 @pytest.fixture
 def fake_llm() -> Iterator[FakeLLM]:

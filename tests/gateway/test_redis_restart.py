@@ -11,6 +11,8 @@ from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.redis_server import RedisServer
 from tests.support.stack import Stack, running_stack
 
+pytestmark = pytest.mark.fault
+
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
