@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 # Remember the message id and queue the message in one step, so a crash cannot keep one without the other.
 _ACCEPT_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('XADD', KEYS[2], '*', 'message', ARGV[2])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'message', ARGV[2])
   if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[1]) end
   return 1
 end
@@ -62,6 +62,7 @@ class Inbox:
                 self._settings.remember_seconds,
                 message.model_dump_json(by_alias=True, exclude_none=True),
                 message.channel_id or "",
+                keys.INBOUND_STREAM_MAXLEN,
             ],
         )
         if not accepted:

@@ -10,6 +10,7 @@ CONSUMER_GROUP = "whatsapp-adapter"
 
 #: Accepted webhook messages waiting to be handed to the gateway.
 INBOUND_STREAM = "parley:wa:inbound"
+INBOUND_STREAM_MAXLEN = 100_000
 #: Deliveries Wazzup refused or that ran out of attempts: for operators (`python -m whatsapp_adapter failures`).
 FAILED_STREAM = "parley:wa:failed-deliveries"
 FAILED_STREAM_MAXLEN = 10_000
