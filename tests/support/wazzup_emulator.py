@@ -80,6 +80,7 @@ class WazzupEmulator:
     _crm_ids: dict[str, float] = field(default_factory=dict)
     _request_times: deque[float] = field(default_factory=deque)
     _limited_until: float = 0.0
+    _limit_next_for: float | None = None
     _holds: deque[threading.Event] = field(default_factory=deque)
     _held: int = 0
     _server: UvicornThread | None = None
@@ -101,9 +102,9 @@ class WazzupEmulator:
             self.faults.append(Fault(status=status, times=times, store_first=store_first))
 
     def rate_limit_for(self, seconds: float) -> None:
-        """Answer 429 to every send until `seconds` have passed, like an exhausted rate-limit window."""
+        """From the next send on, answer 429 until `seconds` have passed, like an exhausted rate-limit window."""
         with self._lock:
-            self._limited_until = time.monotonic() + seconds
+            self._limit_next_for = seconds
 
     def hold_next_send(self) -> threading.Event:
         """The next send waits (unanswered) until the returned event is set; then it is sent and answered."""
@@ -199,6 +200,8 @@ class WazzupEmulator:
             while self._request_times and self._request_times[0] <= now - self.window_seconds:
                 self._request_times.popleft()
             self._request_times.append(now)
+            if self._limit_next_for is not None:
+                self._limited_until, self._limit_next_for = now + self._limit_next_for, None
             return now < self._limited_until or len(self._request_times) > self.requests_per_window
 
     def _validate(self, body: Any) -> JSONResponse | None:
