@@ -68,7 +68,9 @@ class StreamConsumer:
         return True
 
     async def _read(self, start: str, *, block: int | None) -> list[Entry]:
-        found: Any = await self._redis.xreadgroup(self.group, self.consumer, {self.stream: start}, count=10, block=block)
+        found: Any = await self._redis.xreadgroup(
+            self.group, self.consumer, {self.stream: start}, count=10, block=block
+        )
         entries: list[Entry] = []
         for _stream, stream_entries in found or []:
             entries.extend((entry_id, fields or {}) for entry_id, fields in stream_entries)

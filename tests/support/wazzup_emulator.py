@@ -127,7 +127,9 @@ class WazzupEmulator:
             return [a for a in self.attempts if a.body.get("chatId") == chat_id]
 
     def wait_sent(self, chat_id: str, count: int = 1, *, timeout: float = 90) -> list[dict[str, Any]]:
-        wait_until(lambda: len(self.sent_to(chat_id)) >= count, timeout=timeout, what=f"{count} message(s) to {chat_id}")
+        wait_until(
+            lambda: len(self.sent_to(chat_id)) >= count, timeout=timeout, what=f"{count} message(s) to {chat_id}"
+        )
         return self.sent_to(chat_id)
 
     def post_webhook(self, body: Any, *, raw: bytes | None = None, uri: str | None = None) -> httpx.Response:
@@ -283,7 +285,9 @@ class WazzupEmulator:
             response = await emulator._send(body)
             with emulator._lock:
                 emulator.attempts.append(
-                    SendAttempt(body=body if isinstance(body, dict) else {}, status=response.status_code, at=time.time())
+                    SendAttempt(
+                        body=body if isinstance(body, dict) else {}, status=response.status_code, at=time.time()
+                    )
                 )
             if response.status_code == 201 and isinstance(body, dict):
                 task = asyncio.create_task(emulator._echo(body, json.loads(bytes(response.body))["messageId"]))

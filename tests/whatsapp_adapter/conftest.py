@@ -163,9 +163,14 @@ def new_chat() -> str:
     return f"9715{random.randrange(10**8, 10**9)}"
 
 
+def stream_entries(state: redis.Redis, stream: str) -> list[dict[str, str]]:
+    entries: Any = state.xrange(stream)
+    return [dict(fields) for _id, fields in entries]
+
+
 def inbound_entries(state: redis.Redis) -> list[dict[str, Any]]:
     """The messages the adapter accepted for the gateway (kept in its Redis stream)."""
-    return [json.loads(fields["message"]) for _id, fields in state.xrange(keys.INBOUND_STREAM)]
+    return [json.loads(fields["message"]) for fields in stream_entries(state, keys.INBOUND_STREAM)]
 
 
 def handed_over(state: redis.Redis) -> bool:
@@ -177,4 +182,4 @@ def handed_over(state: redis.Redis) -> bool:
 
 
 def reply_events(state: redis.Redis) -> list[dict[str, Any]]:
-    return [json.loads(fields["event"]) for _id, fields in state.xrange(keys.REPLY_STREAM)]
+    return [json.loads(fields["event"]) for fields in stream_entries(state, keys.REPLY_STREAM)]

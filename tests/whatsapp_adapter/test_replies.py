@@ -10,7 +10,7 @@ import redis
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import wait_until
 from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import Adapter, new_chat
+from tests.whatsapp_adapter.conftest import Adapter, new_chat, stream_entries
 from whatsapp_adapter import keys
 from whatsapp_adapter.settings import WhatsAppSettings
 
@@ -45,7 +45,10 @@ def test_markdown_and_html_in_an_answer_arrive_as_whatsapp_formatting(
     chat = new_chat()
     emulator.customer_writes(chat, "What is the sofa price?")
     [message] = emulator.wait_sent(chat)
-    assert message["text"] == "*The Dune sofa* costs *AED 4,200*, _free delivery_. Details: sofas (https://dune.example/sofas)"
+    assert (
+        message["text"]
+        == "*The Dune sofa* costs *AED 4,200*, _free delivery_. Details: sofas (https://dune.example/sofas)"
+    )
 
 
 def test_a_failed_task_reaches_the_customer_as_an_apology(
@@ -91,7 +94,7 @@ def test_a_refused_delivery_is_recorded_as_failed(
     emulator.fail_next(400)  # scripted INTERNAL_ERROR with 400: a refusal, not retried
     emulator.customer_writes(chat, "Where is my order?")
     wait_until(lambda: state.xlen(keys.FAILED_STREAM) > 0, timeout=60, what="a failed delivery recorded")
-    [(_id, failure)] = state.xrange(keys.FAILED_STREAM)
+    [failure] = stream_entries(state, keys.FAILED_STREAM)
     assert failure["status"] == "400" and failure["code"] == "INTERNAL_ERROR"
     assert failure["delivery_id"].startswith("task-")
     assert [a.status for a in emulator.attempts_for(chat)] == [400] and emulator.sent_to(chat) == []

@@ -38,12 +38,17 @@ def settings_for(emulator: WazzupEmulator, **overrides: Any) -> WhatsAppSettings
     return WhatsAppSettings(_env_file=None, parley_env="test", **{**values, **overrides})
 
 
-def send(emulator: WazzupEmulator, text: str = "Hello", crm_message_id: str = "task-1-0", **overrides: Any) -> SendResult:
+def send(
+    emulator: WazzupEmulator, text: str = "Hello", crm_message_id: str = "task-1-0", **overrides: Any
+) -> SendResult:
     async def run() -> SendResult:
         client = WazzupClient(settings_for(emulator, **overrides))
         try:
             return await client.send_text(
-                channel_id=emulator.whatsapp_channel_id, chat_id="971501234567", text=text, crm_message_id=crm_message_id
+                channel_id=emulator.whatsapp_channel_id,
+                chat_id="971501234567",
+                text=text,
+                crm_message_id=crm_message_id,
             )
         finally:
             await client.aclose()
