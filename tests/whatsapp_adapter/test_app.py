@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import httpx
+import pytest
 import redis
+from pydantic import ValidationError
 
+from tests.conftest import redis_url
+from tests.support.servers import free_port, wait_until
 from tests.support.wazzup_emulator import WazzupEmulator
 from tests.whatsapp_adapter.conftest import WEBHOOK_SECRET, Adapter, inbound_entries, new_chat
+from whatsapp_adapter import keys
+from whatsapp_adapter.app import create_app
+from whatsapp_adapter.settings import WhatsAppSettings
 
 DEFAULT_ANSWER = "Thank you for your message! A colleague will follow up shortly."
 
@@ -96,3 +105,65 @@ def test_malformed_bodies_are_400_and_the_adapter_keeps_working(adapter: Adapter
     assert skipped.status_code == 200 and skipped.json()["accepted"] == 0
     assert adapter.alive()
     answered_marker(emulator)
+
+
+def test_our_own_sent_message_is_not_answered_even_without_the_echo_flag(
+    adapter: Adapter, emulator: WazzupEmulator, state: redis.Redis
+) -> None:
+    chat = new_chat()
+    emulator.customer_writes(chat, "Hello!")
+    [ours] = emulator.wait_sent(chat)
+    # Wazzup reporting our API send back as if it were inbound (the echo flag is UNCONFIRMED for API sends).
+    disguised = emulator.inbound_message(chat, ours["text"], message_id=ours["messageId"])
+    wait_until(lambda: state.exists(keys.OURS_PREFIX + ours["messageId"]) == 1, timeout=10, what="our send recorded")
+    response = emulator.post_webhook({"messages": [disguised]})
+    assert response.status_code == 200 and response.json()["accepted"] == 0
+    answered_marker(emulator)
+    assert emulator.sent_to(chat) == [ours]
+
+
+def in_process_app(**overrides: Any) -> httpx.AsyncClient:
+    """The adapter's ASGI app without its background loops (no lifespan): enough for the webhook's checks."""
+    values: dict[str, Any] = {"webhook_secret": WEBHOOK_SECRET, "redis_url": redis_url(9), **overrides}
+    settings = WhatsAppSettings(_env_file=None, parley_env="test", **values)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://adapter")
+
+
+def test_with_a_crm_key_the_bearer_header_is_required_too() -> None:
+    redis.Redis.from_url(redis_url(9)).flushdb()
+    body = {"messages": [WazzupEmulator().inbound_message(new_chat(), "Hi")]}
+
+    async def run() -> list[int]:
+        async with in_process_app(wazzup_crm_key="crm-key-123") as client:
+            path = f"/wazzup/webhook/{WEBHOOK_SECRET}"
+            return [
+                (await client.post(path, json=body)).status_code,
+                (await client.post(path, json=body, headers={"Authorization": "Bearer wrong"})).status_code,
+                (await client.post(path, json=body, headers={"Authorization": "Bearer crm-key-123"})).status_code,
+            ]
+
+    assert asyncio.run(run()) == [403, 403, 200]
+    assert redis.Redis.from_url(redis_url(9)).xlen(keys.INBOUND_STREAM) == 1
+
+
+def test_redis_down_answers_503_so_wazzup_retries() -> None:
+    body = {"messages": [WazzupEmulator().inbound_message(new_chat(), "Hi")]}
+
+    async def run() -> int:
+        async with in_process_app(redis_url=f"redis://127.0.0.1:{free_port()}/0") as client:
+            return (await client.post(f"/wazzup/webhook/{WEBHOOK_SECRET}", json=body)).status_code
+
+    assert asyncio.run(run()) == 503
+
+
+def test_production_refuses_development_secrets() -> None:
+    real = {"webhook_secret": "x" * 32, "gateway_token": "real-token", "wazzup_api_key": "key"}
+    WhatsAppSettings(_env_file=None, parley_env="production", **real)
+    for weak in (
+        {"webhook_secret": "dev-webhook-secret"},
+        {"webhook_secret": "short"},
+        {"gateway_token": "dev-service-token"},
+        {"wazzup_api_key": ""},
+    ):
+        with pytest.raises(ValidationError):
+            WhatsAppSettings(_env_file=None, parley_env="production", **{**real, **weak})
