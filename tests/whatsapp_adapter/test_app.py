@@ -157,13 +157,14 @@ def test_redis_down_answers_503_so_wazzup_retries() -> None:
 
 
 def test_production_refuses_development_secrets() -> None:
-    real = {"webhook_secret": "x" * 32, "gateway_token": "real-token", "wazzup_api_key": "key"}
+    real: dict[str, Any] = {"webhook_secret": "x" * 32, "gateway_token": "real-token", "wazzup_api_key": "key"}
     WhatsAppSettings(_env_file=None, parley_env="production", **real)
-    for weak in (
+    weak_values: list[dict[str, Any]] = [
         {"webhook_secret": "dev-webhook-secret"},
         {"webhook_secret": "short"},
         {"gateway_token": "dev-service-token"},
         {"wazzup_api_key": ""},
-    ):
+    ]
+    for weak in weak_values:
         with pytest.raises(ValidationError):
             WhatsAppSettings(_env_file=None, parley_env="production", **{**real, **weak})
