@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             uvicorn.run(
                 create_app(settings),
-                host=getattr(args, "host", None) or settings.host,
-                port=getattr(args, "port", None) or settings.port,
+                host=getattr(args, "host", None) or settings.whatsapp_host,
+                port=getattr(args, "port", None) or settings.whatsapp_port,
                 log_level="info",
             )
     except (WazzupError, ValueError) as exc:

@@ -25,6 +25,7 @@ from whatsapp_adapter.inbox import Inbox
 from whatsapp_adapter.replies import ReplyHandler
 from whatsapp_adapter.settings import WhatsAppSettings
 from whatsapp_adapter.streams import StreamConsumer
+from whatsapp_adapter.transcriber import Transcriber
 from whatsapp_adapter.wazzup_client import WazzupClient
 from whatsapp_adapter.webhook_models import WazzupMessage, WebhookBody
 
@@ -37,6 +38,7 @@ class Transports:
 
     wazzup: httpx.AsyncBaseTransport | None = None
     gateway: httpx.AsyncBaseTransport | None = None
+    speech_to_text: httpx.AsyncBaseTransport | None = None
 
 
 def _authorized(request: Request, secret: str, settings: WhatsAppSettings) -> bool:
@@ -62,6 +64,7 @@ def create_app(settings: WhatsAppSettings, *, transports: Transports | None = No
         wazzup = WazzupClient(settings, transport=seams.wazzup)
         gateway = GatewayClient(settings, transport=seams.gateway)
         delivery = Delivery(redis, wazzup, settings)
+        transcriber = Transcriber(settings, transport=seams.speech_to_text) if settings.stt_base_url else None
         claim_idle_ms = int(settings.reclaim_idle_seconds * 1000)
         consumers = [
             StreamConsumer(
@@ -69,7 +72,7 @@ def create_app(settings: WhatsAppSettings, *, transports: Transports | None = No
                 stream=keys.INBOUND_STREAM,
                 group=keys.CONSUMER_GROUP,
                 consumer=settings.consumer_name,
-                handle=Forwarder(gateway, delivery, settings).handle,
+                handle=Forwarder(gateway, delivery, settings, transcriber=transcriber).handle,
                 claim_idle_ms=claim_idle_ms,
             ),
             StreamConsumer(
@@ -90,6 +93,8 @@ def create_app(settings: WhatsAppSettings, *, transports: Transports | None = No
             await asyncio.gather(*tasks, return_exceptions=True)
             await wazzup.aclose()
             await gateway.aclose()
+            if transcriber is not None:
+                await transcriber.aclose()
             await redis.aclose()
 
     app = FastAPI(title="Parley WhatsApp adapter", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -11,6 +11,7 @@ from whatsapp_adapter.delivery import Delivery, NoChannel
 from whatsapp_adapter.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
 from whatsapp_adapter.keys import CHANNEL
 from whatsapp_adapter.settings import WhatsAppSettings
+from whatsapp_adapter.transcriber import Transcriber, TranscriptionFailed
 from whatsapp_adapter.wazzup_client import WazzupError
 from whatsapp_adapter.webhook_models import WazzupMessage
 
@@ -18,29 +19,40 @@ log = logging.getLogger(__name__)
 
 
 class Forwarder:
-    def __init__(self, gateway: GatewayClient, delivery: Delivery, settings: WhatsAppSettings) -> None:
+    def __init__(
+        self,
+        gateway: GatewayClient,
+        delivery: Delivery,
+        settings: WhatsAppSettings,
+        *,
+        transcriber: Transcriber | None = None,
+    ) -> None:
         self._gateway = gateway
         self._delivery = delivery
         self._settings = settings
+        self._transcriber = transcriber
 
-    def _notice_for(self, message: WazzupMessage) -> str | None:
-        """The polite reply for a message we cannot read, or None for a text to forward."""
+    async def _text_of(self, message: WazzupMessage) -> str | None:
+        """What the customer said, or None when we cannot read this kind of message."""
         if message.type == "text" and message.text and message.text.strip():
-            return None
-        if message.type == "audio":
-            return self._settings.voice_text
-        return self._settings.media_text
+            return message.text
+        if message.type == "audio" and message.content_uri and self._transcriber is not None:
+            try:
+                return await self._transcriber.transcribe(message.content_uri)
+            except TranscriptionFailed as exc:
+                log.warning("voice message %s not transcribed: %s", message.message_id, exc)
+        return None
 
     async def handle(self, _entry_id: str, fields: dict[str, str]) -> None:
         message = WazzupMessage.model_validate_json(fields["message"])
-        notice = self._notice_for(message)
-        if notice is not None:
+        text = await self._text_of(message)
+        if text is None:
+            notice = self._settings.voice_text if message.type == "audio" else self._settings.media_text
             await self._notify(message, notice)
             return
-        assert message.text is not None
         name = message.contact.name[:200] if message.contact and message.contact.name else None
         inbound = MessageIn(
-            channel=CHANNEL, chat_id=message.chat_id, user=UserIn(id=message.chat_id, name=name), text=message.text
+            channel=CHANNEL, chat_id=message.chat_id, user=UserIn(id=message.chat_id, name=name), text=text
         )
         try:
             async for attempt in AsyncRetrying(

@@ -30,8 +30,9 @@ class WhatsAppSettings(ServiceSettings):
     #: The consumer name in the Redis consumer groups; keep it stable across restarts of one instance.
     consumer_name: str = Field(default_factory=lambda: f"whatsapp-{socket.gethostname()}")
 
-    host: str = "127.0.0.1"
-    port: int = 8010
+    #: WHATSAPP_HOST / WHATSAPP_PORT: not HOST/PORT, which the gateway reads from the same .env.
+    whatsapp_host: str = "127.0.0.1"
+    whatsapp_port: int = 8010
 
     max_message_chars: int = Field(default=WAZZUP_TEXT_LIMIT, ge=100, le=WAZZUP_TEXT_LIMIT)
     send_timeout_seconds: float = 10.0
@@ -47,6 +48,13 @@ class WhatsAppSettings(ServiceSettings):
     reclaim_idle_seconds: float = 60.0
     #: How long message ids are remembered for de-duplication and delivery bookkeeping.
     remember_seconds: int = 7 * 24 * 3600
+
+    #: Speech-to-text for voice notes: any OpenAI-compatible API (e.g. https://api.openai.com/v1); empty: off.
+    stt_base_url: str | None = None
+    stt_api_key: str = ""
+    stt_model: str = "whisper-1"
+    stt_timeout_seconds: float = 60.0
+    stt_max_bytes: int = 25 * 1024 * 1024
 
     apology_text: str = "Sorry, we could not answer your message right now. A colleague will get back to you soon."
     voice_text: str = "Sorry, we cannot listen to voice messages yet. Could you please type your question?"

@@ -76,6 +76,7 @@ class WazzupEmulator:
     #: Responses of the webhooks this emulator posted (status codes), in order.
     webhook_responses: list[int] = field(default_factory=list)
     faults: deque[Fault] = field(default_factory=deque)
+    media: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _crm_ids: dict[str, float] = field(default_factory=dict)
     _request_times: deque[float] = field(default_factory=deque)
@@ -117,6 +118,13 @@ class WazzupEmulator:
     def held(self) -> int:
         """How many sends are waiting on a hold now."""
         return self._held
+
+    def host_media(self, name: str, content: bytes) -> str:
+        """Serve a file like Wazzup's media storage does for a message's contentUri; returns its URL."""
+        with self._lock:
+            self.media[name] = content
+        assert self._server is not None, "start() the emulator first"
+        return f"{self._server.url}/media/{name}"
 
     def sent_to(self, chat_id: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -294,6 +302,13 @@ class WazzupEmulator:
                 background.add(task)
                 task.add_done_callback(background.discard)
             return response
+
+        @app.get("/media/{name}")
+        async def media(name: str) -> Response:
+            content = emulator.media.get(name)
+            if content is None:
+                return Response(status_code=404)
+            return Response(content, media_type="audio/ogg")
 
         @app.get("/v3/channels")
         async def list_channels(request: Request) -> Response:

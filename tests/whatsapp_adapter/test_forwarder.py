@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 import redis
 
+from tests.support.fake_llm import FakeLLM, Rule
+from tests.support.fake_stt import FakeSpeechToText
 from tests.support.servers import wait_until
 from tests.support.stack import Stack
 from tests.support.wazzup_emulator import WazzupEmulator
@@ -68,3 +72,34 @@ def test_a_text_the_gateway_refuses_gets_a_polite_reply(adapter: Adapter, emulat
     [message] = emulator.wait_sent(chat)
     assert message["text"] == TEXTS.unreadable_text
     wait_until(lambda: "refused by the gateway" in adapter.log(), timeout=10, what="the refusal logged")
+
+
+@pytest.fixture
+def speech_to_text() -> Iterator[FakeSpeechToText]:
+    fake = FakeSpeechToText().start()
+    yield fake
+    fake.stop()
+
+
+def test_a_voice_note_is_transcribed_and_answered_when_speech_to_text_is_configured(
+    adapter: Adapter, emulator: WazzupEmulator, wa_fake_llm: FakeLLM, speech_to_text: FakeSpeechToText
+) -> None:
+    adapter.stop()
+    adapter.env.update(STT_BASE_URL=speech_to_text.url, STT_API_KEY="stt-key", STT_MODEL="whisper-large-v3")
+    adapter.start()
+    voice = b"OggS" + bytes(range(256)) * 40
+    speech_to_text.script(voice, "Do you deliver to Al Ain?")
+    wa_fake_llm.add(Rule(when="Al Ain", answer="Yes, we deliver to Al Ain within 3 working days."))
+    chat = new_chat()
+    emulator.customer_writes(chat, type="audio", contentUri=emulator.host_media("voice-1.ogg", voice))
+    [message] = emulator.wait_sent(chat)
+    assert message["text"] == "Yes, we deliver to Al Ain within 3 working days."
+    assert speech_to_text.requests == [
+        {"model": "whisper-large-v3", "filename": "voice-1.ogg", "size": len(voice), "authorization": "Bearer stt-key"}
+    ]
+
+    speech_to_text.fail_with = 500  # a failing provider: the customer still hears from us
+    other = new_chat()
+    emulator.customer_writes(other, type="audio", contentUri=emulator.host_media("voice-2.ogg", voice))
+    [apology] = emulator.wait_sent(other)
+    assert apology["text"] == TEXTS.voice_text
