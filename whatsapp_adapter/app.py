@@ -50,6 +50,21 @@ def _authorized(request: Request, secret: str, settings: WhatsAppSettings) -> bo
     return True
 
 
+class RedactSecret(logging.Filter):
+    """Keeps the webhook secret (part of the URL path) out of the access log."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.replace(self._secret, "<secret>") if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
 def _problem(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
@@ -85,9 +100,13 @@ def create_app(settings: WhatsAppSettings, *, transports: Transports | None = No
             ),
         ]
         tasks = [asyncio.create_task(consumer.run(), name=consumer.stream) for consumer in consumers]
+        redact = RedactSecret(settings.webhook_secret)
+        access_log = logging.getLogger("uvicorn.access")
+        access_log.addFilter(redact)
         try:
             yield
         finally:
+            access_log.removeFilter(redact)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

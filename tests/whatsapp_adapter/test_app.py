@@ -41,6 +41,8 @@ def test_an_inbound_text_gets_exactly_one_answer(adapter: Adapter, emulator: Waz
     assert sent[0]["text"] == DEFAULT_ANSWER
     # The echo Wazzup sent back for our own message was acknowledged and not answered.
     assert all(status == 200 for status in emulator.webhook_responses)
+    log = adapter.log()
+    assert "/wazzup/webhook/<secret>" in log and WEBHOOK_SECRET not in log and chat not in log
 
 
 def test_the_same_webhook_five_times_is_answered_once(
