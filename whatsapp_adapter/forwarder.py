@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from parley_contract.schemas import MessageIn, UserIn
@@ -43,17 +44,26 @@ class Forwarder:
                 log.warning("voice message %s not transcribed: %s", message.message_id, exc)
         return None
 
-    async def handle(self, _entry_id: str, fields: dict[str, str]) -> None:
-        message = WazzupMessage.model_validate_json(fields["message"])
+    async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
+        try:
+            message = WazzupMessage.model_validate_json(fields.get("message", ""))
+        except ValidationError:
+            log.error("inbound entry %s is not a Wazzup message; dropped", entry_id)
+            return
         text = await self._text_of(message)
         if text is None:
             notice = self._settings.voice_text if message.type == "audio" else self._settings.media_text
             await self._notify(message, notice)
             return
         name = message.contact.name[:200] if message.contact and message.contact.name else None
-        inbound = MessageIn(
-            channel=CHANNEL, chat_id=message.chat_id, user=UserIn(id=message.chat_id, name=name), text=text
-        )
+        try:
+            inbound = MessageIn(
+                channel=CHANNEL, chat_id=message.chat_id, user=UserIn(id=message.chat_id, name=name), text=text
+            )
+        except ValidationError:
+            log.error("message %s does not fit the gateway's message schema", message.message_id)
+            await self._notify(message, self._settings.unreadable_text)
+            return
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception_type(GatewayUnavailable),

@@ -103,3 +103,16 @@ def test_a_voice_note_is_transcribed_and_answered_when_speech_to_text_is_configu
     emulator.customer_writes(other, type="audio", contentUri=emulator.host_media("voice-2.ogg", voice))
     [apology] = emulator.wait_sent(other)
     assert apology["text"] == TEXTS.voice_text
+
+
+def test_a_corrupt_queue_entry_does_not_block_the_messages_after_it(
+    adapter: Adapter, emulator: WazzupEmulator, state: redis.Redis
+) -> None:
+    state.xadd(keys.INBOUND_STREAM, {"message": '{"messageId": "x", "chatId": '})
+    state.xadd(keys.INBOUND_STREAM, {"unexpected": "field"})
+    state.xadd(keys.REPLY_STREAM, {"task_id": "t-1", "event": "not json"})
+    chat = new_chat()
+    emulator.customer_writes(chat, "Is the Oasis chair available?")
+    [message] = emulator.wait_sent(chat)
+    assert message["text"]
+    wait_until(lambda: handed_over(state), timeout=10, what="every inbound entry settled")
