@@ -1,0 +1,185 @@
+"""The WhatsApp path with real parts: gateway, worker (answering through the scripted hosted LLM), Redis,
+the adapter as its own process (`python -m whatsapp_adapter serve`); only Wazzup24 is the emulator."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from gateway.app import create_app as create_gateway_app
+from tests.conftest import redis_url
+from tests.support.fake_llm import FakeLLM
+from tests.support.servers import ServiceProcess, UvicornThread, free_port, wait_until
+from tests.support.stack import TOKENS, Stack, start_stack
+from tests.support.wazzup_emulator import WazzupEmulator
+from whatsapp_adapter import keys
+
+#: Redis database of the WhatsApp tests' stack (8–10 are this package's).
+WHATSAPP_REDIS_DB = 8
+WEBHOOK_SECRET = "test-webhook-secret-5f2a9c"
+
+
+@pytest.fixture(scope="session")
+def wa_fake_llm() -> Iterator[FakeLLM]:
+    fake = FakeLLM().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def wa_stack(tmp_path_factory: pytest.TempPathFactory, wa_fake_llm: FakeLLM) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("whatsapp-stack")
+    stack = start_stack(
+        name="whatsapp",
+        workdir=workdir,
+        database_url=f"sqlite:///{workdir / 'parley.db'}",
+        redis_url=redis_url(WHATSAPP_REDIS_DB),
+        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": wa_fake_llm.url, "OPENAI_API_KEY": "sk-test"},
+    )
+    try:
+        stack.start_worker()
+        stack.wait_ready()
+        yield stack
+    finally:
+        stack.close()
+
+
+def restart_gateway(stack: Stack) -> None:
+    """A new gateway process-equivalent on the same port (the adapter keeps its GATEWAY_URL)."""
+    stack.gateway = UvicornThread(create_gateway_app(stack.settings), port=stack.gateway.port).start()
+
+
+@dataclass
+class Adapter:
+    """The adapter service as its own process, restartable with the same settings (same consumer name)."""
+
+    env: dict[str, str]
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: ServiceProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.url}/wazzup/webhook/{WEBHOOK_SECRET}"
+
+    def start(self) -> Adapter:
+        assert self.process is None or not self.process.alive()
+        self.process = ServiceProcess(
+            ["-m", "whatsapp_adapter", "serve", "--port", str(self.port)],
+            env=self.env,
+            log_path=self.workdir / f"adapter-{time.time_ns()}.log",
+            cwd=self.workdir,
+        )
+
+        def healthy() -> bool:
+            assert self.process is not None and self.process.alive(), self.process.log() if self.process else ""
+            return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
+
+        wait_until(healthy, timeout=30, what="whatsapp adapter healthy")
+        return self
+
+    def stop(self, sig: int | None = None) -> None:
+        if self.process is not None:
+            self.process.stop(*(() if sig is None else (sig,)))
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.alive()
+
+    def log(self) -> str:
+        return self.process.log() if self.process else ""
+
+
+def adapter_env(stack: Stack, emulator: WazzupEmulator, **overrides: str) -> dict[str, str]:
+    return {
+        "PARLEY_ENV": "test",
+        "WAZZUP_API_KEY": emulator.api_key,
+        "WAZZUP_API_BASE": emulator.url,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "GATEWAY_URL": stack.url,
+        "GATEWAY_TOKEN": TOKENS["service"],
+        "REDIS_URL": stack.settings.redis_url,
+        "CONSUMER_NAME": f"test-{uuid.uuid4().hex[:8]}",
+        "RATE_LIMIT_WINDOW_SECONDS": "1",
+        "RETRY_BACKOFF_SECONDS": "0.2",
+        "FORWARD_RETRY_MAX_SECONDS": "1",
+        **overrides,
+    }
+
+
+def reset_adapter_state(stack: Stack) -> None:
+    """Each test starts with no reply events, no inbound queue and nothing remembered."""
+    client = redis.Redis.from_url(stack.settings.redis_url)
+    stale = [keys.REPLY_STREAM, *client.scan_iter(match="parley:wa:*", count=1000)]
+    client.delete(*stale)
+    client.close()
+
+
+@pytest.fixture
+def emulator() -> Iterator[WazzupEmulator]:
+    emulator = WazzupEmulator().start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def adapter(wa_stack: Stack, emulator: WazzupEmulator, tmp_path: Path) -> Iterator[Adapter]:
+    reset_adapter_state(wa_stack)
+    adapter = Adapter(env=adapter_env(wa_stack, emulator), workdir=tmp_path).start()
+    registered = httpx.patch(
+        f"{emulator.url}/webhooks",
+        json={"webhooksUri": adapter.webhook_url, "subscriptions": {"messagesAndStatuses": True}},
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+        timeout=30,
+    )
+    assert registered.status_code == 200, registered.text
+    yield adapter
+    adapter.stop()
+    print(adapter.log())
+
+
+@pytest.fixture
+def state(wa_stack: Stack) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(wa_stack.settings.redis_url, decode_responses=True)
+    yield client
+    client.close()
+
+
+def new_chat() -> str:
+    """A customer's phone number, digits only as Wazzup's WhatsApp chatId."""
+    return f"9715{random.randrange(10**8, 10**9)}"
+
+
+def stream_entries(state: redis.Redis, stream: str) -> list[dict[str, str]]:
+    entries: Any = state.xrange(stream)
+    return [dict(fields) for _id, fields in entries]
+
+
+def inbound_entries(state: redis.Redis) -> list[dict[str, Any]]:
+    """The messages the adapter accepted for the gateway (kept in its Redis stream)."""
+    return [json.loads(fields["message"]) for fields in stream_entries(state, keys.INBOUND_STREAM)]
+
+
+def handed_over(state: redis.Redis) -> bool:
+    """Every accepted message has been taken by the gateway (no pending entry left)."""
+    if not state.exists(keys.INBOUND_STREAM):
+        return False
+    pending = state.xpending(keys.INBOUND_STREAM, keys.CONSUMER_GROUP)
+    return int(pending["pending"]) == 0 and state.xlen(keys.INBOUND_STREAM) > 0
+
+
+def reply_events(state: redis.Redis) -> list[dict[str, Any]]:
+    return [json.loads(fields["event"]) for fields in stream_entries(state, keys.REPLY_STREAM)]

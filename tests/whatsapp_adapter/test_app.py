@@ -1,0 +1,172 @@
+"""The webhook: a customer's text is answered once; echoes, statuses, duplicates and bad input are not."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from pydantic import ValidationError
+
+from tests.conftest import redis_url
+from tests.support.servers import free_port, wait_until
+from tests.support.wazzup_emulator import WazzupEmulator
+from tests.whatsapp_adapter.conftest import WEBHOOK_SECRET, Adapter, inbound_entries, new_chat
+from whatsapp_adapter import keys
+from whatsapp_adapter.app import create_app
+from whatsapp_adapter.settings import WhatsAppSettings
+
+DEFAULT_ANSWER = "Thank you for your message! A colleague will follow up shortly."
+
+
+def answered_marker(emulator: WazzupEmulator) -> None:
+    """A later, normal message answered: everything the adapter queued before it has been handled."""
+    marker = new_chat()
+    emulator.customer_writes(marker, "Are you open on Friday?")
+    emulator.wait_sent(marker)
+
+
+def test_an_inbound_text_gets_exactly_one_answer(adapter: Adapter, emulator: WazzupEmulator) -> None:
+    chat = new_chat()
+    _message_id, response = emulator.customer_writes(chat, "Do you deliver to Dubai?")
+    assert response.status_code == 200
+    sent = emulator.wait_sent(chat)
+    answered_marker(emulator)
+    assert emulator.sent_to(chat) == sent and len(sent) == 1
+    assert sent[0]["channelId"] == emulator.whatsapp_channel_id
+    assert sent[0]["chatType"] == "whatsapp" and sent[0]["chatId"] == chat
+    assert sent[0]["text"] == DEFAULT_ANSWER
+    # The echo Wazzup sent back for our own message was acknowledged and not answered.
+    assert all(status == 200 for status in emulator.webhook_responses)
+    log = adapter.log()
+    assert "/wazzup/webhook/<secret>" in log and WEBHOOK_SECRET not in log and chat not in log
+
+
+def test_the_same_webhook_five_times_is_answered_once(
+    adapter: Adapter, emulator: WazzupEmulator, state: redis.Redis
+) -> None:
+    chat = new_chat()
+    message = emulator.inbound_message(chat, "What is your return policy?")
+    responses = [emulator.post_webhook({"messages": [message]}) for _ in range(5)]
+    assert [r.status_code for r in responses] == [200] * 5
+    assert [r.json()["accepted"] for r in responses] == [1, 0, 0, 0, 0]
+    emulator.wait_sent(chat)
+    answered_marker(emulator)
+    assert len(emulator.sent_to(chat)) == 1
+    assert [m["messageId"] for m in inbound_entries(state)].count(message["messageId"]) == 1
+
+
+def test_echoes_and_status_bodies_are_never_answered(
+    adapter: Adapter, emulator: WazzupEmulator, state: redis.Redis
+) -> None:
+    chat = new_chat()
+    echo = {**emulator.inbound_message(chat, "Sent from the phone"), "isEcho": True, "status": "sent"}
+    statuses = {"statuses": [{"messageId": echo["messageId"], "timestamp": echo["dateTime"], "status": "read"}]}
+    channel = {"channelsUpdates": [{"channelId": emulator.whatsapp_channel_id, "state": "active"}]}
+    contact = {"createContact": {"responsibleUserId": "1", "name": "Alex", "contactData": [{"chatType": "whatsapp"}]}}
+    for body in ({"messages": [echo]}, statuses, channel, contact):
+        response = emulator.post_webhook(body)
+        assert response.status_code == 200 and response.json()["accepted"] == 0
+    answered_marker(emulator)
+    assert emulator.sent_to(chat) == []
+    assert chat not in [m["chatId"] for m in inbound_entries(state)]
+
+
+def test_the_registration_ping_is_answered_200(adapter: Adapter) -> None:
+    response = httpx.post(adapter.webhook_url, json={"test": True}, timeout=10)
+    assert response.status_code == 200
+
+
+def test_a_wrong_secret_is_rejected_and_nothing_is_queued(
+    adapter: Adapter, emulator: WazzupEmulator, state: redis.Redis
+) -> None:
+    chat = new_chat()
+    body = {"messages": [emulator.inbound_message(chat, "Hello?")]}
+    for uri in (
+        f"{adapter.url}/wazzup/webhook/wrong-secret",
+        f"{adapter.url}/wazzup/webhook/{WEBHOOK_SECRET}x",
+        f"{adapter.url}/wazzup/webhook/{WEBHOOK_SECRET[:-1]}",
+    ):
+        assert emulator.post_webhook(body, uri=uri).status_code == 403
+    answered_marker(emulator)
+    assert emulator.sent_to(chat) == []
+    assert chat not in [m["chatId"] for m in inbound_entries(state)]
+
+
+def test_malformed_bodies_are_400_and_the_adapter_keeps_working(adapter: Adapter, emulator: WazzupEmulator) -> None:
+    good = emulator.inbound_message(new_chat(), "Hello")
+    whole = json.dumps({"messages": [good]}).encode()
+    for raw in (whole[: len(whole) // 2], b"{not json", b"", b"\xff\xfe\x00", b"[1, 2]", b'"text"', b'{"messages": 5}'):
+        response = emulator.post_webhook(None, raw=raw)
+        assert response.status_code == 400, (raw, response.text)
+    # A message with fields of the wrong kind is skipped, the body still acknowledged.
+    skipped = emulator.post_webhook({"messages": [{"messageId": 7}, {"chatId": None}]})
+    assert skipped.status_code == 200 and skipped.json()["accepted"] == 0
+    assert adapter.alive()
+    answered_marker(emulator)
+
+
+def test_our_own_sent_message_is_not_answered_even_without_the_echo_flag(
+    adapter: Adapter, emulator: WazzupEmulator, state: redis.Redis
+) -> None:
+    chat = new_chat()
+    emulator.customer_writes(chat, "Hello!")
+    [ours] = emulator.wait_sent(chat)
+    # Wazzup reporting our API send back as if it were inbound (the echo flag is UNCONFIRMED for API sends).
+    disguised = emulator.inbound_message(chat, ours["text"], message_id=ours["messageId"])
+    wait_until(lambda: state.exists(keys.OURS_PREFIX + ours["messageId"]) == 1, timeout=10, what="our send recorded")
+    response = emulator.post_webhook({"messages": [disguised]})
+    assert response.status_code == 200 and response.json()["accepted"] == 0
+    answered_marker(emulator)
+    assert emulator.sent_to(chat) == [ours]
+
+
+def in_process_app(**overrides: Any) -> httpx.AsyncClient:
+    """The adapter's ASGI app without its background loops (no lifespan): enough for the webhook's checks."""
+    values: dict[str, Any] = {"webhook_secret": WEBHOOK_SECRET, "redis_url": redis_url(9), **overrides}
+    settings = WhatsAppSettings(_env_file=None, parley_env="test", **values)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://adapter")
+
+
+def test_with_a_crm_key_the_bearer_header_is_required_too() -> None:
+    redis.Redis.from_url(redis_url(9)).flushdb()
+    body = {"messages": [WazzupEmulator().inbound_message(new_chat(), "Hi")]}
+
+    async def run() -> list[int]:
+        async with in_process_app(wazzup_crm_key="crm-key-123") as client:
+            path = f"/wazzup/webhook/{WEBHOOK_SECRET}"
+            return [
+                (await client.post(path, json=body)).status_code,
+                (await client.post(path, json=body, headers={"Authorization": "Bearer wrong"})).status_code,
+                (await client.post(path, json=body, headers={"Authorization": "Bearer crm-key-123"})).status_code,
+            ]
+
+    assert asyncio.run(run()) == [403, 403, 200]
+    assert redis.Redis.from_url(redis_url(9)).xlen(keys.INBOUND_STREAM) == 1
+
+
+def test_redis_down_answers_503_so_wazzup_retries() -> None:
+    body = {"messages": [WazzupEmulator().inbound_message(new_chat(), "Hi")]}
+
+    async def run() -> int:
+        async with in_process_app(redis_url=f"redis://127.0.0.1:{free_port()}/0") as client:
+            return (await client.post(f"/wazzup/webhook/{WEBHOOK_SECRET}", json=body)).status_code
+
+    assert asyncio.run(run()) == 503
+
+
+def test_production_refuses_development_secrets() -> None:
+    real: dict[str, Any] = {"webhook_secret": "x" * 32, "gateway_token": "real-token", "wazzup_api_key": "key"}
+    WhatsAppSettings(_env_file=None, parley_env="production", **real)
+    weak_values: list[dict[str, Any]] = [
+        {"webhook_secret": "dev-webhook-secret"},
+        {"webhook_secret": "short"},
+        {"gateway_token": "dev-service-token"},
+        {"wazzup_api_key": ""},
+    ]
+    for weak in weak_values:
+        with pytest.raises(ValidationError):
+            WhatsAppSettings(_env_file=None, parley_env="production", **{**real, **weak})

@@ -1,0 +1,87 @@
+"""`python -m whatsapp_adapter [serve | register-webhook | show-webhook | channels | failures]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from typing import Any
+
+import uvicorn
+from redis.asyncio import Redis
+
+from whatsapp_adapter import keys
+from whatsapp_adapter.app import create_app
+from whatsapp_adapter.settings import WhatsAppSettings
+from whatsapp_adapter.wazzup_client import WazzupClient, WazzupError
+
+
+async def _with_client(settings: WhatsAppSettings, call: str, *args: Any) -> Any:
+    client = WazzupClient(settings)
+    try:
+        return await getattr(client, call)(*args)
+    finally:
+        await client.aclose()
+
+
+async def _failures(settings: WhatsAppSettings, count: int) -> list[dict[str, str]]:
+    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        entries: Any = await redis.xrevrange(keys.FAILED_STREAM, count=count)
+    finally:
+        await redis.aclose()
+    return [{"id": entry_id, **fields} for entry_id, fields in entries]
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m whatsapp_adapter")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the webhook server and the delivery loops (default)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    register = sub.add_parser("register-webhook", help="PATCH /v3/webhooks with our URL (Wazzup tests it at once)")
+    register.add_argument("--url", help="the full webhook URL (default: PUBLIC_URL/wazzup/webhook/WEBHOOK_SECRET)")
+    sub.add_parser("show-webhook", help="the webhook Wazzup has now")
+    sub.add_parser("channels", help="the account's channels and their states")
+    failures = sub.add_parser("failures", help="the latest deliveries Wazzup refused")
+    failures.add_argument("--count", type=int, default=20)
+    args = parser.parse_args(argv)
+
+    settings = WhatsAppSettings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "register-webhook":
+            url = args.url or settings.webhook_url
+            asyncio.run(_with_client(settings, "register_webhook", url))
+            print(f"webhook registered: {url.replace(settings.webhook_secret, '<WEBHOOK_SECRET>')}")
+        elif args.command == "show-webhook":
+            _print(asyncio.run(_with_client(settings, "get_webhook")))
+        elif args.command == "channels":
+            channels = asyncio.run(_with_client(settings, "list_channels"))
+            for channel in channels:
+                print(f"{channel.get('channelId')}  {channel.get('transport')}  {channel.get('state')}")
+            if not channels:
+                print("no channels")
+        elif args.command == "failures":
+            _print(asyncio.run(_failures(settings, args.count)))
+        else:
+            uvicorn.run(
+                create_app(settings),
+                host=getattr(args, "host", None) or settings.whatsapp_host,
+                port=getattr(args, "port", None) or settings.whatsapp_port,
+                log_level="info",
+            )
+    except (WazzupError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

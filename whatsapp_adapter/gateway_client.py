@@ -1,0 +1,45 @@
+"""The adapter's side of the gateway's public API: POST /api/v1/messages with an idempotency key."""
+
+from __future__ import annotations
+
+import httpx
+
+from parley_contract.schemas import MessageAccepted, MessageIn
+from whatsapp_adapter.settings import WhatsAppSettings
+
+
+class GatewayUnavailable(Exception):
+    """The gateway could not take the message now (down, 5xx, 429, misconfigured token): try again later."""
+
+
+class GatewayRefused(Exception):
+    """The gateway refused this message for good (400/413/422): retrying cannot help."""
+
+
+class GatewayClient:
+    def __init__(self, settings: WhatsAppSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=settings.gateway_url,
+            headers={"Authorization": f"Bearer {settings.gateway_token}"},
+            timeout=15.0,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def post_message(self, message: MessageIn, *, idempotency_key: str) -> MessageAccepted:
+        try:
+            response = await self._http.post(
+                "/api/v1/messages",
+                content=message.model_dump_json(exclude_none=True),
+                headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
+            )
+        except httpx.TransportError as exc:
+            raise GatewayUnavailable(f"gateway unreachable: {type(exc).__name__}") from exc
+        if response.status_code == 202:
+            return MessageAccepted.model_validate_json(response.content)
+        if response.status_code in (400, 413, 422):
+            raise GatewayRefused(f"gateway refused the message: HTTP {response.status_code} {response.text[:300]}")
+        # 401/403 (a wrong token) stay retryable: fixing the configuration must not lose messages.
+        raise GatewayUnavailable(f"gateway answered HTTP {response.status_code}")
