@@ -54,7 +54,7 @@ def test_markdown_and_html_in_an_answer_arrive_as_whatsapp_formatting(
 def test_a_failed_task_reaches_the_customer_as_an_apology(
     adapter: Adapter, emulator: WazzupEmulator, wa_fake_llm: FakeLLM
 ) -> None:
-    wa_fake_llm.add(Rule(when="gift wrapping", status=500, times=1))
+    wa_fake_llm.add(Rule(when="gift wrapping", status=500))  # every attempt, every retry
     chat = new_chat()
     emulator.customer_writes(chat, "Do you offer gift wrapping?")
     [message] = emulator.wait_sent(chat)
