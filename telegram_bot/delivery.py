@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNotFound
@@ -58,6 +59,7 @@ class ReplyDelivery:
         self.sender = sender
         self.typing = typing
         self.consumer = consumer
+        self.instance = uuid.uuid4().hex[:12]  # this run of the consumer
         self.split_pause = split_pause_seconds
         self.reclaim_idle_ms = int(reclaim_idle_seconds * 1000)
         self.target_wait = target_wait_seconds
@@ -132,7 +134,7 @@ class ReplyDelivery:
         if await self.store.is_delivered(task_id):
             self.typing.stop(task_id)
             return True
-        if not await self.store.lock_delivery(task_id, self.consumer):
+        if not await self.store.lock_delivery(task_id, consumer=self.consumer, instance=self.instance):
             return False  # another consumer is sending it; if it dies, the entry is reclaimed later
         try:
             target = await self._target(event)

@@ -71,9 +71,20 @@ class Store:
     async def mark_delivered(self, task_id: str) -> None:
         await self.redis.set(self._k("delivered", task_id), str(time.time()), ex=KEEP_SECONDS)
 
-    async def lock_delivery(self, task_id: str, owner: str, seconds: int = 60) -> bool:
-        """One deliverer per task at a time (SET NX with a TTL, so a crashed holder frees it)."""
-        return bool(await self.redis.set(self._k("delivering", task_id), owner, nx=True, ex=seconds))
+    async def lock_delivery(self, task_id: str, *, consumer: str, instance: str, seconds: int = 60) -> bool:
+        """One deliverer per task at a time (SET NX with a TTL, so a crashed holder frees it).
+
+        A lock left by an earlier run of this same consumer (it crashed mid-delivery) is taken over
+        at once: consumer names are unique per replica, so that holder is dead."""
+        key = self._k("delivering", task_id)
+        owner = f"{consumer}|{instance}"
+        if await self.redis.set(key, owner, nx=True, ex=seconds):
+            return True
+        holder = await self.redis.get(key)
+        holder_text = holder.decode() if isinstance(holder, bytes) else str(holder or "")
+        if holder_text.split("|", 1)[0] == consumer and holder_text != owner:
+            return bool(await self.redis.set(key, owner, xx=True, ex=seconds))
+        return False
 
     async def unlock_delivery(self, task_id: str) -> None:
         await self.redis.delete(self._k("delivering", task_id))

@@ -350,6 +350,10 @@ class TelegramEmulator:
         with self._lock:
             return [params for name, params, _ in self.calls if name == method]
 
+    def callback_answer(self, callback_query_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return next((a for a in self.callback_answers if a.get("callback_query_id") == callback_query_id), None)
+
     def pending_updates(self) -> int:
         with self._lock:
             return len([u for u in self.updates if u["update_id"] > self.confirmed_update_id])
