@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+from pathlib import Path
 
+from telegram_bot.texts import THROTTLED
+from tests.conftest import redis_url
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import wait_until
 from tests.support.stack import Stack
 from tests.support.telegram_emulator import TelegramEmulator
-from tests.telegram_bot.conftest import BotProcess, new_chat_id
+from tests.telegram_bot.conftest import BotProcess, bot_env, new_chat_id, start_bot
 
 
 def test_a_customer_message_gets_exactly_one_answer_as_a_reply(
@@ -236,3 +239,25 @@ def test_language_choice_is_sent_with_the_next_message(
     emulator.send_text(chat, "Hallo, habt ihr geöffnet?", language="en")
     bot.wait_answer(chat, count=3)
     assert _db_rows(tg_stack, "SELECT language FROM contact WHERE external_id = ?", str(chat)) == [("de",)]
+
+
+def test_a_customer_writing_too_fast_is_throttled_politely(
+    tg_stack: Stack, emulator: TelegramEmulator, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    fake_llm.add(Rule(when="flood", answer="Answered."))
+    env = bot_env(
+        stack_url=tg_stack.url, redis=redis_url(5), emulator=emulator, THROTTLE_BURST="2", THROTTLE_RATE="0.01"
+    )
+    throttled_bot = start_bot(tmp_path, emulator, env)
+    try:
+        chat = new_chat_id()
+        for n in range(4):
+            emulator.send_text(chat, f"flood {n}")
+        throttled_bot.wait_answer(chat, count=3)
+        throttled_bot.wait_settled()
+        texts = emulator.texts(chat)
+        assert sorted(texts) == sorted(["Answered.", "Answered.", THROTTLED]), texts
+        key = f"telegram:{emulator.bot_id}:{chat}:%"
+        assert _db_rows(tg_stack, "SELECT count(*) FROM task WHERE idempotency_key LIKE ?", key) == [(2,)]
+    finally:
+        throttled_bot.stop()
