@@ -171,4 +171,4 @@ def test_settings_refuse_a_webhook_without_secret_and_dev_tokens_in_production()
     with pytest.raises(ValidationError, match="GATEWAY_TOKEN"):
         BotSettings(**base, parley_env="production")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="BOT_TOKEN"):
-        BotSettings(_env_file=None, bot_token="no-colon")  # type: ignore[call-arg]
+        BotSettings(_env_file=None, bot_token="no-colon")
