@@ -316,8 +316,6 @@ class TelegramEmulator:
         assert self._updates_changed is not None
         async with self._updates_changed:
             self._updates_changed.notify_all()
-        if self.webhook_url and (self._webhook_task is None or self._webhook_task.done()):
-            self._webhook_task = asyncio.create_task(self._push_webhook())
 
     def fail_next(
         self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1, description: str = ""
@@ -467,7 +465,7 @@ class TelegramEmulator:
             self.webhook_secret = secret
             if str(params.get("drop_pending_updates", "")).lower() == "true":
                 self.updates.clear()
-        if url:
+        if url and (self._webhook_task is None or self._webhook_task.done()):
             self._webhook_task = asyncio.create_task(self._push_webhook())
         return True
 
@@ -486,13 +484,15 @@ class TelegramEmulator:
         }
 
     async def _push_webhook(self) -> None:
-        """Deliver queued updates to the webhook in order; a non-2xx answer is retried (bounded)."""
+        """While a webhook is set, deliver queued updates to it in order; a non-2xx answer is retried
+        (bounded, like Telegram's "reasonable number of times")."""
         async with aiohttp.ClientSession() as session:
             while self.webhook_url:
                 with self._lock:
                     ready = [u for u in self.updates if u["update_id"] > self.confirmed_update_id]
                 if not ready:
-                    return
+                    await asyncio.sleep(0.05)
+                    continue
                 update = ready[0]
                 status = 0
                 for attempt in range(5):
