@@ -12,6 +12,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from telegram_bot.delivery import ReplyDelivery
@@ -34,6 +35,18 @@ def make_bot(settings: BotSettings) -> Bot:
     else:
         session = AiohttpSession()
     return Bot(settings.bot_token.get_secret_value(), session=session)
+
+
+class ReliableRequestHandler(SimpleRequestHandler):
+    """Handles each update before answering Telegram (so a crash means a re-send, not a loss), and
+    answers 200 to an update it cannot read: re-sending a malformed update would never help."""
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        try:
+            return await super()._handle_request(bot, request)
+        except (ValidationError, ValueError) as exc:
+            log.warning("unreadable webhook update dropped: %s", type(exc).__name__)
+            return web.json_response({})
 
 
 class BotApp:
@@ -68,6 +81,7 @@ class BotApp:
             sender=self.sender,
             typing=self.typing,
             retry_max_seconds=settings.retry_max_seconds,
+            attempt_timeout=settings.gateway_timeout_seconds,
         )
         # The stream reader blocks for up to 2 s per read: its own connection, with a longer timeout.
         self.stream_redis = Redis.from_url(settings.redis_url, socket_timeout=30, socket_connect_timeout=5)
@@ -119,8 +133,13 @@ class BotApp:
 
     async def _run_webhook(self) -> None:
         app = web.Application()
-        SimpleRequestHandler(
-            dispatcher=self.dispatcher, bot=self.bot, secret_token=self.settings.webhook_secret.get_secret_value()
+        # Answer Telegram only after the update is handled (posted to the gateway or parked in
+        # Redis): if the bot dies first, Telegram re-sends the update instead of it being lost.
+        ReliableRequestHandler(
+            dispatcher=self.dispatcher,
+            bot=self.bot,
+            secret_token=self.settings.webhook_secret.get_secret_value(),
+            handle_in_background=False,
         ).register(app, path=self.settings.webhook_path)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

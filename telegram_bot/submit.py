@@ -27,8 +27,16 @@ def idempotency_key(bot_id: int, chat_id: int, message_id: int) -> str:
 
 class Submitter:
     def __init__(
-        self, *, gateway: GatewayClient, store: Store, sender: Sender, typing: TypingIndicator, retry_max_seconds: float
+        self,
+        *,
+        gateway: GatewayClient,
+        store: Store,
+        sender: Sender,
+        typing: TypingIndicator,
+        retry_max_seconds: float,
+        attempt_timeout: float,
     ) -> None:
+        self.attempt_timeout = attempt_timeout
         self.gateway = gateway
         self.store = store
         self.sender = sender
@@ -39,7 +47,12 @@ class Submitter:
         return float(min(self.retry_max, 2 ** min(attempts - 1, 16)))
 
     async def submit(self, pending: PendingMessage, *, first: bool) -> None:
-        """Post to the gateway; on failure park the message for a later retry."""
+        """Post to the gateway; on failure park the message for a later retry.
+
+        A new message is parked *before* the first attempt (due after that attempt's timeout), so a
+        crash while the gateway is slow to answer does not lose it: the next run re-posts it."""
+        if first:
+            await self.store.park(pending, due=time.time() + self.attempt_timeout + 5)
         try:
             accepted = await self.gateway.post_message(
                 chat_id=str(pending.chat_id),
@@ -63,8 +76,8 @@ class Submitter:
             await self.sender.send_notice(pending.chat_id, texts.REJECTED, reply_to=pending.message_id)
             return
         await self.store.remember_target(accepted.task_id, ReplyTarget(pending.chat_id, pending.message_id))
+        await self.store.unpark(pending.key)
         if not first:
-            await self.store.unpark(pending.key)
             log.info("parked message %s accepted as task %s", pending.key, accepted.task_id)
         if not await self.store.is_delivered(accepted.task_id):
             self.typing.start(accepted.task_id, pending.chat_id)

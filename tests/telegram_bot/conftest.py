@@ -125,11 +125,14 @@ def start_bot(workdir: Path, emulator: TelegramEmulator, env: dict[str, str]) ->
         process=process, emulator=emulator, redis_url=env["REDIS_URL"], webhook_url=env.get("WEBHOOK_URL", "")
     )
 
-    def ready() -> bool:
-        assert process.alive(), process.log()
-        return len(emulator.calls_of("getUpdates" if mode == "polling" else "setWebhook")) > before
-
-    wait_until(ready, timeout=60, what="bot started")
+    deadline = time.monotonic() + 60
+    while len(emulator.calls_of("getUpdates" if mode == "polling" else "setWebhook")) <= before:
+        if not process.alive():
+            raise RuntimeError(f"the bot exited at start:\n{process.log()[-3000:]}")
+        if time.monotonic() > deadline:
+            process.stop()
+            raise TimeoutError(f"the bot did not start within 60 s:\n{process.log()[-3000:]}")
+        time.sleep(0.1)
     return bot
 
 

@@ -87,27 +87,33 @@ def test_a_wrong_or_missing_secret_is_401_and_makes_no_task(
     assert emulator.texts(chat) == []
 
 
-def test_unknown_update_types_are_ignored_politely(webhook_bot: BotProcess, emulator: TelegramEmulator) -> None:
+def test_unknown_unhandled_and_malformed_updates_are_ignored_politely(
+    webhook_bot: BotProcess, emulator: TelegramEmulator
+) -> None:
     chat = new_chat_id()
-    odd = {
-        "update_id": 995_000 + chat % 1000,
-        "poll": {
-            "id": "p",
-            "question": "?",
-            "options": [],
-            "total_voter_count": 0,
-            "is_closed": False,
-            "is_anonymous": True,
-            "type": "regular",
-            "allows_multiple_answers": False,
+    base = 995_000 + (chat % 1000) * 3
+    from_future = {"update_id": base, "some_future_update": {"chat": {"id": chat}}}
+    unhandled = {
+        "update_id": base + 1,
+        "edited_message": {
+            "message_id": 5,
+            "date": 1_700_000_000,
+            "edit_date": 1_700_000_100,
+            "chat": {"id": chat, "type": "private"},
+            "text": "edited",
         },
     }
-    unknown = {"update_id": 996_000 + chat % 1000, "some_future_update": {"chat": {"id": chat}}}
-    for update in (odd, unknown):
+    malformed = {"update_id": base + 2, "poll": {"id": "p", "question": "?"}}  # required fields missing
+    for update in (from_future, unhandled, malformed):
         response = httpx.post(
             webhook_bot.webhook_url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}, timeout=10
         )
-        assert response.status_code == 200
+        assert response.status_code == 200, update
+    not_json = httpx.post(
+        webhook_bot.webhook_url, content=b"{nope", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}, timeout=10
+    )
+    assert not_json.status_code == 200
     emulator.send_text(chat, "Still there?")
     webhook_bot.wait_answer(chat)
     assert webhook_bot.process.alive()
+    assert emulator.texts(chat) == [emulator.texts(chat)[0]]  # only the answer to the real message
