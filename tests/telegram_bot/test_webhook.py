@@ -91,7 +91,7 @@ def test_unknown_unhandled_and_malformed_updates_are_ignored_politely(
     webhook_bot: BotProcess, emulator: TelegramEmulator
 ) -> None:
     chat = new_chat_id()
-    base = 995_000 + (chat % 1000) * 3
+    base = 995_000 + (chat % 1000) * 4
     from_future = {"update_id": base, "some_future_update": {"chat": {"id": chat}}}
     unhandled = {
         "update_id": base + 1,
@@ -104,7 +104,17 @@ def test_unknown_unhandled_and_malformed_updates_are_ignored_politely(
         },
     }
     malformed = {"update_id": base + 2, "poll": {"id": "p", "question": "?"}}  # required fields missing
-    for update in (from_future, unhandled, malformed):
+    in_a_group = {
+        "update_id": base + 3,
+        "message": {
+            "message_id": 6,
+            "date": 1_700_000_000,
+            "chat": {"id": -chat, "type": "group", "title": "Friends"},
+            "from": {"id": chat, "is_bot": False, "first_name": "Customer"},
+            "text": "Anyone up for lunch?",
+        },
+    }
+    for update in (from_future, unhandled, malformed, in_a_group):
         response = httpx.post(
             webhook_bot.webhook_url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}, timeout=10
         )
@@ -117,3 +127,4 @@ def test_unknown_unhandled_and_malformed_updates_are_ignored_politely(
     webhook_bot.wait_answer(chat)
     assert webhook_bot.process.alive()
     assert emulator.texts(chat) == [emulator.texts(chat)[0]]  # only the answer to the real message
+    assert emulator.texts(-chat) == []  # nothing said in the group
