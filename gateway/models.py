@@ -43,7 +43,7 @@ class Conversation(SQLModel, table=True):
     contact_id: str = Field(foreign_key="contact.id", index=True, max_length=32)
     channel: str = Field(max_length=32)
     chat_id: str = Field(max_length=128)
-    #: Only one open conversation per chat; /reset (a later issue) closes it.
+    #: Only one open conversation per chat; /reset closes it (POST /api/v1/conversations/reset).
     is_open: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
@@ -92,3 +92,17 @@ class Document(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Feedback(SQLModel, table=True):
+    """One rating per assistant message; a second click replaces the first."""
+
+    __table_args__ = (UniqueConstraint("tenant_id", "message_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    message_id: str = Field(foreign_key="message.id", max_length=32)
+    task_id: str | None = Field(default=None, index=True, max_length=32)
+    rating: str = Field(max_length=8)
+    comment: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

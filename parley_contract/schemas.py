@@ -108,6 +108,44 @@ class Transcript(BaseModel):
     messages: list[TranscriptMessage]
 
 
+class FeedbackRating(StrEnum):
+    up = "up"
+    down = "down"
+
+
+class FeedbackIn(_Strict):
+    """A customer's verdict on one answer (the 👍/👎 buttons)."""
+
+    rating: FeedbackRating
+    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class FeedbackOut(BaseModel):
+    message_id: str
+    task_id: str | None
+    rating: FeedbackRating
+    comment: str | None = None
+    created_at: datetime
+
+
+class ConversationReset(_Strict):
+    """Close the chat's open conversation: the next message starts a new one (/reset)."""
+
+    channel: Channel
+    chat_id: ExternalId
+
+
+class ConversationResetOut(BaseModel):
+    closed: int
+
+
+class ChannelSettings(BaseModel):
+    """What a channel adapter may read of its tenant's settings (the /start greeting)."""
+
+    business_name: str
+    greeting: str | None = None
+
+
 class SearchRequest(_Strict):
     query: Annotated[str, StringConstraints(min_length=1, max_length=DEFAULT_MAX_TEXT_CHARS)]
     top_k: int = Field(default=5, ge=1, le=50)
@@ -161,6 +199,8 @@ class TenantSettings(BaseModel):
     """Per-tenant answer settings the worker applies; later issues add prompt versions."""
 
     business_name: str = "our shop"
+    #: Shown by channel bots on /start; None: a default greeting naming the business.
+    greeting: str | None = None
     system_prompt: str | None = None
     top_k: int = 4
     temperature: float = 0.2

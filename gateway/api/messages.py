@@ -5,8 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, status
 
 from gateway.deps import JobsDep, MessagesWriter, SessionDep, SettingsDep
+from gateway.services.feedback import find_answer, store_feedback
 from gateway.services.messages import accept_message
-from parley_contract.schemas import MessageAccepted, MessageIn, TaskStatus
+from parley_contract.schemas import FeedbackIn, FeedbackOut, MessageAccepted, MessageIn, TaskStatus
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -39,3 +40,15 @@ async def post_message(
         # Also for a duplicate: if the first enqueue was lost, this puts the job back.
         await jobs.enqueue_answer(task.id)
     return MessageAccepted(task_id=task.id, conversation_id=task.conversation_id, status=TaskStatus(task.status))
+
+
+@router.post("/messages/{answer_id}/feedback", response_model=FeedbackOut)
+async def post_feedback(
+    answer_id: str, feedback: FeedbackIn, principal: MessagesWriter, session: SessionDep
+) -> FeedbackOut:
+    """Rate an answer 👍/👎. `answer_id` is the assistant message id or the id of the task that
+    produced it (what channel adapters and partners hold); a second rating replaces the first."""
+    answer = await find_answer(session, tenant_id=principal.tenant_id, answer_id=answer_id)
+    if answer is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no answer {answer_id!r} (unknown, or not answered yet)")
+    return await store_feedback(session, answer=answer, feedback=feedback)

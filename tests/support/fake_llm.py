@@ -42,6 +42,9 @@ class FakeLLM:
     default_answer: str = "Thank you for your message! A colleague will follow up shortly."
     rules: list[Rule] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    #: Speech-to-text (`POST /v1/audio/transcriptions`): uploaded audio bytes → the transcript returned.
+    transcripts: dict[bytes, str] = field(default_factory=dict)
+    transcription_requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -90,6 +93,16 @@ class FakeLLM:
                     self._send(404, b'{"error": {"message": "not found"}}')
 
             def do_POST(self) -> None:
+                if self.path.rstrip("/") == "/v1/audio/transcriptions":
+                    upload = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                    with fake._lock:
+                        fake.transcription_requests += 1
+                        found = [text for audio, text in fake.transcripts.items() if audio in upload]
+                    if found and b'name="model"' in upload:
+                        self._send(200, json.dumps({"text": found[0]}).encode())
+                    else:
+                        self._send(400, b'{"error": {"message": "could not decode audio"}}')
+                    return
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._send(404, b'{"error": {"message": "not found"}}')
                     return

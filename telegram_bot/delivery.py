@@ -1,0 +1,209 @@
+"""Delivering finished answers: a consumer group on the `telegram` reply stream.
+
+The gateway appends every finished task of this channel to `parley:replies:telegram`. The bot reads
+it through the consumer group `telegram_bot`: an entry stays pending until the answer is in the
+chat and the bot XACKs it. After a crash or restart the consumer first re-reads its own pending
+entries, and periodically takes over (XAUTOCLAIM) entries another consumer left unacknowledged for
+`reclaim_idle_seconds`. Entries published while the bot was down simply wait in the stream.
+
+Exactly once: a delivery marker per task (`delivered:<task>`) is checked before and set after
+sending; a short SET NX lock keeps two consumers from sending the same task at once; each part of a
+split answer is recorded as it is sent, so a redelivery sends only the parts still missing. The one
+window left is a crash between Telegram accepting a part and Redis recording it: that single part
+would be sent again after a restart (Telegram's sendMessage has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNotFound
+from pydantic import ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from parley_contract.names import reply_stream
+from parley_contract.schemas import ReplyEvent, TaskStatus
+from telegram_bot import texts
+from telegram_bot.callbacks import feedback_keyboard
+from telegram_bot.formatting import split_message
+from telegram_bot.sender import Sender
+from telegram_bot.store import ReplyTarget, Store
+from telegram_bot.typing_indicator import TypingIndicator
+
+log = logging.getLogger(__name__)
+
+GROUP = "telegram_bot"
+CHANNEL = "telegram"
+
+
+class ReplyDelivery:
+    def __init__(
+        self,
+        *,
+        redis: Redis,
+        store: Store,
+        sender: Sender,
+        typing: TypingIndicator,
+        consumer: str,
+        split_pause_seconds: float,
+        reclaim_idle_seconds: float,
+        target_wait_seconds: float = 10.0,
+    ) -> None:
+        self.redis = redis
+        self.store = store
+        self.sender = sender
+        self.typing = typing
+        self.consumer = consumer
+        self.instance = uuid.uuid4().hex[:12]  # this run of the consumer
+        self.split_pause = split_pause_seconds
+        self.reclaim_idle_ms = int(reclaim_idle_seconds * 1000)
+        self.target_wait = target_wait_seconds
+        self.stream = reply_stream(CHANNEL)
+
+    async def ensure_group(self) -> None:
+        try:
+            # From the stream's start: replies made before the bot's very first start are delivered too.
+            await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def run(self) -> None:
+        await self.ensure_group()
+        await self._drain_own_pending()
+        last_reclaim = 0.0
+        while True:
+            try:
+                if time.monotonic() - last_reclaim > max(self.reclaim_idle_ms / 2000, 1.0):
+                    last_reclaim = time.monotonic()
+                    await self._reclaim()
+                batches = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=10, block=2000)
+                await self._handle_batch(_entries(batches))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reply delivery loop error; continuing in 1 s")
+                await asyncio.sleep(1)
+
+    async def _drain_own_pending(self) -> None:
+        """Entries this consumer read before a restart but never acknowledged."""
+        start = "0"
+        while True:
+            entries = _entries(await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: start}, count=50))
+            if not entries:
+                return
+            await self._handle_batch(entries)
+            start = _id(entries[-1][0])
+
+    async def _reclaim(self) -> None:
+        result: Any = await self.redis.xautoclaim(
+            self.stream, GROUP, self.consumer, min_idle_time=self.reclaim_idle_ms, start_id="0-0", count=50
+        )
+        entries: list[Any] = list(result[1]) if result else []
+        if entries:
+            log.info("took over %d unacknowledged replies", len(entries))
+            await self._handle_batch(entries)
+
+    async def _handle_batch(self, entries: list[Any]) -> None:
+        await asyncio.gather(*(self._handle_entry(entry_id, fields) for entry_id, fields in entries if fields))
+
+    async def _handle_entry(self, entry_id: Any, fields: dict[Any, Any]) -> None:
+        raw = fields.get(b"event", fields.get("event"))
+        try:
+            event = ReplyEvent.model_validate_json(raw or b"")
+        except ValidationError:
+            log.error("unreadable reply entry %s: acknowledged and dropped", _id(entry_id))
+            await self.redis.xack(self.stream, GROUP, entry_id)
+            return
+        try:
+            done = await self.deliver(event)
+        except Exception:
+            log.exception("delivery of task %s failed; it stays pending and is retried", event.task_id)
+            return
+        if done:
+            await self.redis.xack(self.stream, GROUP, entry_id)
+
+    async def deliver(self, event: ReplyEvent) -> bool:
+        """Send the task's answer (or an apology) once. True when nothing is left to do."""
+        task_id = event.task_id
+        if await self.store.is_delivered(task_id):
+            self.typing.stop(task_id)
+            return True
+        if not await self.store.lock_delivery(task_id, consumer=self.consumer, instance=self.instance):
+            return False  # another consumer is sending it; if it dies, the entry is reclaimed later
+        try:
+            target = await self._target(event)
+            if target is None:
+                log.error("task %s has no usable chat id %r: dropped", task_id, event.chat_id)
+                return True
+            if event.status == TaskStatus.done and event.answer and event.answer.strip():
+                parts = split_message(event.answer)
+                with_buttons = True
+            else:
+                parts = [texts.FAILED_ANSWER]
+                with_buttons = False
+            sent = await self.store.sent_parts(task_id)
+            for index, part in enumerate(parts):
+                if index in sent:
+                    continue
+                if index > 0:
+                    await asyncio.sleep(self.split_pause)  # about one message per second per chat
+                last = index == len(parts) - 1
+                try:
+                    message = await self.sender.send_answer(
+                        target.chat_id,
+                        part,
+                        reply_to=target.message_id if index == 0 and target.message_id else None,
+                        markup=feedback_keyboard(task_id) if with_buttons and last else None,
+                    )
+                except (TelegramForbiddenError, TelegramNotFound) as exc:
+                    log.warning("task %s: chat unreachable (%s); not retried", task_id, exc.message)
+                    break
+                except TelegramBadRequest as exc:
+                    log.error("task %s: Telegram refused part %d (%s); not retried", task_id, index, exc.message)
+                    break
+                await self.store.mark_part_sent(task_id, index, message.message_id)
+            await self.store.mark_delivered(task_id)
+            self.typing.stop(task_id)
+            log.info("task %s delivered (%d part(s), status %s)", task_id, len(parts), event.status)
+            return True
+        finally:
+            await self.store.unlock_delivery(task_id)
+
+    async def _target(self, event: ReplyEvent) -> ReplyTarget | None:
+        """Where to reply. The target is stored right after the gateway accepts the message; a very
+        fast answer can arrive first, so wait for it briefly, then fall back to the chat alone."""
+        deadline = time.monotonic() + self.target_wait
+        while True:
+            target = await self.store.target(event.task_id)
+            if target is not None:
+                return target
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        try:
+            return ReplyTarget(chat_id=int(event.chat_id), message_id=0)
+        except ValueError:
+            return None
+
+
+def _id(entry_id: Any) -> str:
+    return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+
+def _entries(reply: Any) -> list[Any]:
+    """The (id, fields) entries of an XREADGROUP reply for our one stream (RESP2 list or RESP3 dict)."""
+    if not reply:
+        return []
+    if isinstance(reply, dict):
+        return [
+            entry
+            for entries in reply.values()
+            for entry in (entries[0] if entries and isinstance(entries[0], list) else entries)
+        ]
+    return [entry for _stream, entries in reply for entry in entries]

@@ -1,0 +1,159 @@
+"""The Telegram bot against the real gateway and worker, with the Bot API emulator for Telegram.
+
+Redis databases: 5 (the stack the bot answers through), 6 (the stack whose gateway starts late),
+7 (unit tests of the bot's Redis state).
+"""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from parley_contract.names import reply_stream
+from tests.conftest import redis_url
+from tests.support.fake_llm import FakeLLM
+from tests.support.servers import ServiceProcess, free_port, wait_until
+from tests.support.stack import TOKENS, Stack, start_stack
+from tests.support.telegram_emulator import TelegramEmulator
+
+_chat_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 1)
+
+
+def new_chat_id() -> int:
+    return next(_chat_ids)
+
+
+@pytest.fixture(scope="package")
+def fake_llm() -> Iterator[FakeLLM]:
+    fake = FakeLLM().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="package")
+def tg_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("telegram-stack")
+    stack = start_stack(
+        name="telegram",
+        workdir=workdir,
+        database_url=f"sqlite:///{workdir / 'parley.db'}",
+        redis_url=redis_url(5),
+        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": fake_llm.url, "OPENAI_API_KEY": "sk-test"},
+    )
+    try:
+        stack.start_worker()
+        stack.wait_ready()
+        yield stack
+    finally:
+        stack.close()
+
+
+@pytest.fixture(scope="package")
+def emulator() -> Iterator[TelegramEmulator]:
+    emulator = TelegramEmulator().start()
+    yield emulator
+    emulator.stop()
+
+
+@dataclass
+class BotProcess:
+    process: ServiceProcess
+    emulator: TelegramEmulator
+    redis_url: str
+    webhook_url: str = ""
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        self.process.stop(sig)
+
+    def wait_answer(self, chat_id: int, count: int = 1, timeout: float = 90) -> list[str]:
+        wait_until(
+            lambda: len(self.emulator.texts(chat_id)) >= count,
+            timeout=timeout,
+            what=f"{count} bot message(s) in chat {chat_id}; bot log:\n{self.process.log()[-3000:]}",
+        )
+        return self.emulator.texts(chat_id)
+
+    def wait_settled(self, timeout: float = 60) -> None:
+        """Every reply on the stream acknowledged, no message parked, every update confirmed."""
+        client = redis.Redis.from_url(self.redis_url)
+
+        def settled() -> bool:
+            assert self.process.alive(), self.process.log()[-3000:]
+            groups = client.xinfo_groups(reply_stream("telegram"))
+            pending = sum(int(g["pending"]) for g in groups)
+            parked = sum(int(client.zcard(k)) for k in client.scan_iter("parley:telegram:*:pending-due"))
+            return pending == 0 and parked == 0 and self.emulator.pending_updates() == 0
+
+        try:
+            wait_until(settled, timeout=timeout, what="bot settled")
+        finally:
+            client.close()
+
+
+def bot_env(*, stack_url: str, redis: str, emulator: TelegramEmulator, **extra: str) -> dict[str, str]:
+    return {
+        "PARLEY_ENV": "test",
+        "BOT_TOKEN": emulator.token,
+        "TELEGRAM_API_BASE": emulator.url,
+        "GATEWAY_URL": stack_url,
+        "GATEWAY_TOKEN": TOKENS["service"],
+        "REDIS_URL": redis,
+        "CONSUMER_NAME": "test-bot",
+        "SPLIT_PAUSE_SECONDS": "1.0",
+        "RECLAIM_IDLE_SECONDS": "5",
+        "TYPING_INTERVAL_SECONDS": "4",
+        **extra,
+    }
+
+
+def start_bot(workdir: Path, emulator: TelegramEmulator, env: dict[str, str]) -> BotProcess:
+    """Start `python -m telegram_bot` and wait until it polls (or has set its webhook)."""
+    mode = env.get("MODE", "polling")
+    before = len(emulator.calls_of("getUpdates" if mode == "polling" else "setWebhook"))
+    process = ServiceProcess(
+        ["-m", "telegram_bot"], env=env, log_path=workdir / f"bot-{time.time_ns()}.log", cwd=workdir
+    )
+    bot = BotProcess(
+        process=process, emulator=emulator, redis_url=env["REDIS_URL"], webhook_url=env.get("WEBHOOK_URL", "")
+    )
+
+    deadline = time.monotonic() + 60
+    while len(emulator.calls_of("getUpdates" if mode == "polling" else "setWebhook")) <= before:
+        if not process.alive():
+            raise RuntimeError(f"the bot exited at start:\n{process.log()[-3000:]}")
+        if time.monotonic() > deadline:
+            process.stop()
+            raise TimeoutError(f"the bot did not start within 60 s:\n{process.log()[-3000:]}")
+        time.sleep(0.1)
+    return bot
+
+
+@pytest.fixture
+def bot(tg_stack: Stack, emulator: TelegramEmulator, tmp_path: Path) -> Iterator[BotProcess]:
+    """A polling bot answering through the package's stack."""
+    running = start_bot(tmp_path, emulator, bot_env(stack_url=tg_stack.url, redis=redis_url(5), emulator=emulator))
+    yield running
+    running.stop()
+
+
+def webhook_env(tg_stack: Stack, emulator: TelegramEmulator, secret: str) -> dict[str, Any]:
+    port = free_port()
+    return bot_env(
+        stack_url=tg_stack.url,
+        redis=redis_url(5),
+        emulator=emulator,
+        MODE="webhook",
+        WEBHOOK_HOST="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_PATH="/telegram/webhook",
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        WEBHOOK_SECRET=secret,
+    )

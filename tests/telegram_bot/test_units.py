@@ -1,0 +1,174 @@
+"""The bot's parts against the emulator and a real Redis (database 7), without the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+import redis
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramBadRequest, TelegramConflictError, TelegramRetryAfter, TelegramServerError
+from pydantic import ValidationError
+from redis.asyncio import Redis
+
+from parley_contract.schemas import ReplyEvent, TaskStatus
+from telegram_bot.delivery import ReplyDelivery
+from telegram_bot.sender import Sender
+from telegram_bot.settings import BotSettings
+from telegram_bot.store import ReplyTarget, Store
+from telegram_bot.typing_indicator import TypingIndicator
+from tests.conftest import redis_url
+from tests.support.telegram_emulator import TelegramEmulator
+from tests.telegram_bot.conftest import new_chat_id
+
+REDIS = redis_url(7)
+
+
+@pytest.fixture(autouse=True)
+def clean_redis() -> Iterator[None]:
+    client = redis.Redis.from_url(REDIS)
+    client.flushdb()
+    yield
+    client.flushdb()
+    client.close()
+
+
+def _bot(emulator: TelegramEmulator) -> Bot:
+    return Bot(emulator.token, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator.url)))
+
+
+def test_the_emulator_refuses_what_telegram_refuses_through_aiograms_real_session(emulator: TelegramEmulator) -> None:
+    chat = new_chat_id()
+
+    async def scenario() -> None:
+        bot = _bot(emulator)
+        try:
+            with pytest.raises(TelegramBadRequest, match="message is too long"):
+                await bot.send_message(chat, "x" * 4097)
+            with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+                await bot.send_message(chat, "<b>unclosed", parse_mode="HTML")
+            with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+                await bot.send_message(chat, "1.5 is reserved", parse_mode="MarkdownV2")
+            # 4096 visible characters are fine even though the HTML is longer.
+            sent = await bot.send_message(chat, "<b>" + "y" * 4096 + "</b>", parse_mode="HTML")
+            with pytest.raises(TelegramBadRequest, match="not modified"):
+                await bot.edit_message_text(
+                    "<b>" + "y" * 4096 + "</b>", chat_id=chat, message_id=sent.message_id, parse_mode="HTML"
+                )
+            await bot.edit_message_text("edited", chat_id=chat, message_id=sent.message_id)
+            emulator.fail_next("sendMessage", status=429, retry_after=3)
+            with pytest.raises(TelegramRetryAfter) as caught:
+                await bot.send_message(chat, "hello")
+            assert caught.value.retry_after == 3
+            emulator.fail_next("sendChatAction", status=500)
+            with pytest.raises(TelegramServerError):
+                await bot.send_chat_action(chat, "typing")
+            assert await bot.send_message_draft(chat, draft_id=7, text="Thinking")
+            with pytest.raises(TelegramBadRequest):
+                await bot.send_message_draft(chat, draft_id=0, text="x")
+            await bot.set_webhook("http://127.0.0.1:9/none", secret_token="abc")
+            with pytest.raises(TelegramConflictError):
+                await bot.get_updates(timeout=0)
+            await bot.delete_webhook()
+        finally:
+            await bot.session.close()
+
+    asyncio.run(scenario())
+    assert [m.visible for m in emulator.messages(chat)] == ["edited"]
+    assert emulator.drafts[-1] == {"chat_id": chat, "draft_id": 7, "text": "Thinking"}
+
+
+def _delivery(bot: Bot, store: Store, client: Redis, consumer: str = "unit") -> ReplyDelivery:
+    return ReplyDelivery(
+        redis=client,
+        store=store,
+        sender=Sender(bot, max_attempts=3),
+        typing=TypingIndicator(bot, store, interval=4, max_seconds=10),
+        consumer=consumer,
+        split_pause_seconds=0.1,
+        reclaim_idle_seconds=60,
+        target_wait_seconds=0.5,
+    )
+
+
+def _event(chat: int, status: TaskStatus = TaskStatus.done, answer: str | None = "An answer.") -> ReplyEvent:
+    return ReplyEvent(
+        task_id=f"task-{chat}",
+        tenant_id="default",
+        conversation_id="c",
+        channel="telegram",
+        chat_id=str(chat),
+        status=status,
+        answer=answer,
+        error=None if status == TaskStatus.done else "model down",
+    )
+
+
+def test_the_same_reply_delivered_concurrently_and_again_is_sent_once(emulator: TelegramEmulator) -> None:
+    chat = new_chat_id()
+
+    async def scenario() -> list[bool]:
+        bot, client = _bot(emulator), Redis.from_url(REDIS)
+        store = Store(client, bot.id)
+        await store.remember_target(f"task-{chat}", ReplyTarget(chat, 41))
+        first, second = _delivery(bot, store, client, "a"), _delivery(bot, store, client, "b")
+        try:
+            results = list(await asyncio.gather(first.deliver(_event(chat)), second.deliver(_event(chat))))
+            results.append(await second.deliver(_event(chat)))
+            return results
+        finally:
+            await bot.session.close()
+            await client.aclose()
+
+    results = asyncio.run(scenario())
+    assert sorted(results) == [False, True, True]  # one held the lock; the late redelivery sees the marker
+    [message] = emulator.messages(chat)
+    assert message.visible == "An answer." and message.reply_to_message_id == 41
+
+
+def test_a_failed_task_becomes_an_apology_without_buttons(emulator: TelegramEmulator) -> None:
+    chat = new_chat_id()
+
+    async def scenario() -> None:
+        bot, client = _bot(emulator), Redis.from_url(REDIS)
+        try:
+            assert await _delivery(bot, Store(client, bot.id), client).deliver(_event(chat, TaskStatus.failed, None))
+        finally:
+            await bot.session.close()
+            await client.aclose()
+
+    asyncio.run(scenario())
+    [message] = emulator.messages(chat)
+    assert message.visible.startswith("Sorry") and message.reply_markup is None
+
+
+def test_a_delivery_lock_is_respected_unless_it_is_our_own_dead_run() -> None:
+    async def scenario() -> tuple[bool, bool, bool]:
+        client = Redis.from_url(REDIS)
+        store = Store(client, 1)
+        try:
+            assert await store.lock_delivery("t", consumer="bot-a", instance="run-1")
+            other = await store.lock_delivery("t", consumer="bot-b", instance="run-9")
+            same_run = await store.lock_delivery("t", consumer="bot-a", instance="run-1")
+            next_run = await store.lock_delivery("t", consumer="bot-a", instance="run-2")
+            return other, same_run, next_run
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(scenario()) == (False, False, True)
+
+
+def test_settings_refuse_a_webhook_without_secret_and_dev_tokens_in_production() -> None:
+    base = {"_env_file": None, "bot_token": "1:abc"}
+    assert BotSettings(**base).mode == "polling"  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="WEBHOOK_URL"):
+        BotSettings(**base, mode="webhook", webhook_secret="s")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="WEBHOOK_SECRET"):
+        BotSettings(**base, mode="webhook", webhook_url="https://x/hook", webhook_secret="bad secret!")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="GATEWAY_TOKEN"):
+        BotSettings(**base, parley_env="production")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="BOT_TOKEN"):
+        BotSettings(_env_file=None, bot_token="no-colon")
