@@ -71,7 +71,13 @@ class ResilientLLM:
         return pieces, stats
 
     def _with_retries(
-        self, provider: LLMProvider, messages: list[ChatMessage], *, max_tokens: int, temperature: float
+        self,
+        provider: LLMProvider,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        last_resort: bool,
     ) -> tuple[list[str], GenerationStats, int]:
         breaker = self.breakers[id(provider)]
         attempts = 0
@@ -87,24 +93,32 @@ class ResilientLLM:
         ):
             with attempt:
                 attempts += 1
-                try:
-                    with breaker.calling():
-                        pieces, stats = self._attempt(
-                            provider, messages, max_tokens=max_tokens, temperature=temperature
-                        )
-                except pybreaker.CircuitBreakerError as exc:
-                    # Open circuit: skip this provider now, without spending the retry budget.
-                    raise _Skip(f"{provider.name}: circuit open after repeated failures") from exc
+                if last_resort:
+                    # Nothing comes after it: an open circuit would only turn a chance into a failure.
+                    pieces, stats = self._attempt(provider, messages, max_tokens=max_tokens, temperature=temperature)
+                else:
+                    try:
+                        with breaker.calling():
+                            pieces, stats = self._attempt(
+                                provider, messages, max_tokens=max_tokens, temperature=temperature
+                            )
+                    except pybreaker.CircuitBreakerError as exc:
+                        # Open circuit: skip this provider now, without spending the retry budget.
+                        raise _Skip(f"{provider.name}: circuit open after repeated failures") from exc
         return pieces, stats, attempts
 
     def stream(
         self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, stats: GenerationStats
     ) -> Iterator[str]:
         failures: list[str] = []
-        for provider in self.providers:
+        for position, provider in enumerate(self.providers):
             try:
                 pieces, attempt_stats, attempts = self._with_retries(
-                    provider, messages, max_tokens=max_tokens, temperature=temperature
+                    provider,
+                    messages,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    last_resort=position == len(self.providers) - 1,
                 )
             except (LLMError, _Skip) as exc:
                 failures.append(str(exc))

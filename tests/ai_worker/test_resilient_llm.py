@@ -84,3 +84,14 @@ def test_when_everything_fails_the_error_names_every_provider(primary: FakeLLM) 
     with pytest.raises(LLMError, match="every LLM provider failed") as failure:
         ask(ResilientLLM([provider(primary), dead], FAST))
     assert "HTTP 500" in str(failure.value) and "unreachable" in str(failure.value)
+
+
+def test_the_last_provider_is_always_tried(primary: FakeLLM) -> None:
+    """A breaker skips a provider for the next one; with no next one it would only refuse."""
+    chain = ResilientLLM([provider(primary)], FAST)
+    primary.add(Rule(when="Ajman", status=500, times=6))
+    for _ in range(2):
+        with pytest.raises(LLMError):
+            ask(chain)
+    answer, _stats = ask(chain)
+    assert answer == "primary answer"
