@@ -9,7 +9,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,7 +122,7 @@ def bar_plot(path: Path, title: str, labels: Sequence[str], values: Sequence[flo
 
 
 def line_plot(
-    path: Path, title: str, x: Sequence[float], series: dict[str, Sequence[float]], *, xlabel: str, ylabel: str
+    path: Path, title: str, x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str
 ) -> Path:
     import matplotlib
 
