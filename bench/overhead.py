@@ -110,9 +110,9 @@ def run(quick: bool) -> Section:
         finally:
             llm.close()
     rows = []
-    for q in (50, 95):
-        a, b = percentile(e2e, q), percentile(direct, q)
-        rows.append((f"p{q}", f"{a:.0f}", f"{b:.0f}", f"{a - b:.0f}", f"{a / b:.2f}"))
+    for pct in (50, 95):
+        a, b = percentile(e2e, pct), percentile(direct, pct)
+        rows.append((f"p{pct}", f"{a:.0f}", f"{b:.0f}", f"{a - b:.0f}", f"{a / b:.2f}"))
     section.add(
         f"{len(e2e)} answers ({len(questions)} labelled questions × {rounds} round(s), each in a new chat), "
         f"llama.cpp with {LLM_THREADS} threads on both sides, temperature 0, max {TenantSettings().max_answer_tokens} "
