@@ -74,7 +74,7 @@ def add_synthetic(
 
 def run(quick: bool) -> Section:
     sizes = (1000,) if quick else (1000, 10000, 100000)
-    repeats = 1 if quick else 3
+    repeats = 1 if quick else 2
     section = Section("3. Retrieval: quality and latency", "python -m bench.retrieval" + (" --quick" if quick else ""))
     questions = load_questions()
     if quick:
@@ -121,6 +121,7 @@ def run(quick: bool) -> Section:
                 "",
             )
         scale_rows = []
+        scale_questions = questions if quick else questions[::3]
         pool = sentence_pool(store)
         for size in sizes:
             tenant = f"synthetic-{size}"
@@ -133,7 +134,7 @@ def run(quick: bool) -> Section:
                 runs = []
                 for _ in range(repeats):
                     took = []
-                    for q in questions:
+                    for q in scale_questions:
                         started = time.perf_counter()
                         retriever.search(tenant, q.question, 5, dense_only=dense_only)
                         took.append((time.perf_counter() - started) * 1000)
@@ -143,7 +144,7 @@ def run(quick: bool) -> Section:
                 cells += [f"{p50:.1f}", f"{median([percentile(r, 99) for r in runs]):.1f}"]
             scale_rows.append(cells)
     section.add(
-        f"Query latency by collection size (synthetic chunks, see `bench/retrieval.py`; {len(questions)} queries × "
+        f"Query latency by collection size (synthetic chunks, see `bench/retrieval.py`; {len(scale_questions)} queries × "
         f"{repeats} run(s), median of the per-run percentiles; one process, embedded Chroma):",
         "",
     )
