@@ -144,7 +144,8 @@ def run(quick: bool) -> Section:
                 cells += [f"{p50:.1f}", f"{median([percentile(r, 99) for r in runs]):.1f}"]
             scale_rows.append(cells)
     section.add(
-        f"Query latency by collection size (synthetic chunks, see `bench/retrieval.py`; {len(scale_questions)} queries × "
+        "Query latency by collection size (synthetic chunks, see `bench/retrieval.py`; "
+        f"{len(scale_questions)} queries × "
         f"{repeats} run(s), median of the per-run percentiles; one process, embedded Chroma):",
         "",
     )
