@@ -122,7 +122,14 @@ def bar_plot(path: Path, title: str, labels: Sequence[str], values: Sequence[flo
 
 
 def line_plot(
-    path: Path, title: str, x: Sequence[float], series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str
+    path: Path,
+    title: str,
+    x: Sequence[float],
+    series: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    log_x: bool = False,
 ) -> Path:
     import matplotlib
 
@@ -136,7 +143,9 @@ def line_plot(
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_xticks(list(x))
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xticks(list(x), [f"{v:,.0f}" for v in x])
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -17,6 +17,7 @@ class LoadResult:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    client_cpu_s: float = 0.0
 
     @property
     def throughput(self) -> float:
@@ -58,13 +59,15 @@ async def _process_main(url: str, token: str, connections: int, start_at: float,
     ) as client:
         await asyncio.sleep(max(start_at - time.time(), 0.0))
         began = time.perf_counter()
+        cpu_began = time.process_time()
         deadline = began + seconds
         prefix = uuid.uuid4().hex[:8]
         await asyncio.gather(
             *(_connection(client, deadline, f"{prefix}-{i}", latencies, counts) for i in range(connections))
         )
         took = time.perf_counter() - began
-    return LoadResult(ok=counts[0], errors=counts[1], seconds=took, latencies_ms=latencies)
+        cpu = time.process_time() - cpu_began
+    return LoadResult(ok=counts[0], errors=counts[1], seconds=took, latencies_ms=latencies, client_cpu_s=cpu)
 
 
 def _run_process(args: tuple[str, str, int, float, float]) -> LoadResult:
@@ -82,4 +85,5 @@ def run_load(url: str, *, token: str, processes: int, connections: int, seconds:
         errors=sum(p.errors for p in parts),
         seconds=max(p.seconds for p in parts),
         latencies_ms=[lat for p in parts for lat in p.latencies_ms],
+        client_cpu_s=sum(p.client_cpu_s for p in parts),
     )
