@@ -133,8 +133,8 @@ def run(quick: bool) -> Section:
             "the other (the two sides alternate, they do not run at once). What Parley adds for certain is in "
             "the stage timings above: retrieval (embedding the question and the BM25 + Chroma queries) runs "
             "before generation on the same cores, plus the queue wait and the gateway round trips. What would "
-            "fix it: start retrieval before the claim round trip returns or cache question embeddings, and "
-            "measure on an idle machine to separate load noise from Parley's cost.",
+            "fix it: cheaper retrieval (a quantised or ONNX question embedder, cached embeddings of repeated "
+            "questions), and a run on an idle machine to separate load noise from Parley's cost.",
             "",
         )
     section.plots.append(
