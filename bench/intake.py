@@ -99,15 +99,33 @@ def run(quick: bool) -> Section:
         f"**Gateway / bare throughput: {ratio:.3f}** (gateway RSS after the runs: {gateway_rss:.0f} MiB).",
         "",
     )
+    cpu_ms = {
+        label: median([c / p.ok * 1000 for c, p in zip(server_cpu[label], parts, strict=True) if p.ok])
+        for label, parts in results.items()
+    }
+    section.add(
+        f"Server CPU per accepted request: gateway {cpu_ms['Parley gateway']:.1f} ms, "
+        f"bare endpoint {cpu_ms['bare FastAPI endpoint']:.1f} ms.",
+        "",
+    )
+    bare_parts = results["bare FastAPI endpoint"]
+    if median([p.client_cpu_s / p.seconds for p in bare_parts]) > 0.8 * processes:
+        section.add(
+            "The client processes were busy most of the time against the bare endpoint: its figure is bounded "
+            "by the load generator (and the shared cores), so the bare throughput and the ratio are lower bounds "
+            "on what the bare endpoint can do. `wrk` on a separate machine would take the generator out.",
+            "",
+        )
     if ratio < 0.25:
         section.add(
-            "Below a quarter of the bare endpoint. Likely causes (not profiled in this harness): each "
-            "accepted message is one SQLite write "
-            "transaction (contact, conversation, message, task rows) that SQLite serialises behind a "
-            "single writer lock with an fsync per commit, plus a Redis round trip for the RQ enqueue; "
-            "the bare endpoint only parses JSON. What would fix it: PostgreSQL (concurrent writers) for "
-            "production intake, several gateway processes (`uvicorn --workers`), `synchronous=NORMAL` "
-            "with WAL on SQLite, and turning off per-request access logging.",
+            "Below a quarter of the bare endpoint. The server CPU per request above says where: the gateway "
+            "spends its time computing, in its own process (the ORM and aiosqlite for the contact, "
+            "conversation, message and task rows, the RQ enqueue, the per-request log line), not waiting for "
+            "a lock. Not profiled by this harness; a profiler (e.g. py-spy) on the gateway under this load is "
+            "the next step. What would likely help (to confirm with that profile): fewer ORM round trips per "
+            "message, a lighter enqueue (a plain Redis list push the worker drains, or "
+            "RQ's pipeline), and more gateway processes (`uvicorn --workers`) on PostgreSQL, which scales "
+            "with cores.",
             "",
         )
     path = bar_plot(
