@@ -52,7 +52,11 @@ def main() -> None:
             for chat in range(100, 100 + CUSTOMERS):
                 started = time.perf_counter()
                 emulator.send_text(chat, f"Do you deliver to Al Ain? ({chat})")
-                wait_until(lambda c=chat: bool(emulator.texts(c)), timeout=60, what="answer", interval=0.005)
+
+                def arrived(chat_id: int = chat) -> bool:
+                    return bool(emulator.texts(chat_id))
+
+                wait_until(arrived, timeout=60, what="answer", interval=0.005)
                 latencies.append((time.perf_counter() - started) * 1000)
 
             paragraphs = [
