@@ -96,13 +96,18 @@ class VectorStore:
     def count(self, tenant_id: str) -> int:
         return self.collection(tenant_id).count()
 
-    def all_chunks(self, tenant_id: str) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        found = self.collection(tenant_id).get(include=["documents", "metadatas"])
-        return (
-            list(found["ids"]),
-            [d or "" for d in found["documents"] or []],
-            [dict(m or {}) for m in found["metadatas"] or []],
-        )
+    def all_chunks(self, tenant_id: str, *, page: int = 5000) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """Every chunk of the tenant, read in pages (one huge read exceeds SQLite's variable limit)."""
+        collection = self.collection(tenant_id)
+        ids: list[str] = []
+        texts: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        for offset in range(0, collection.count(), page):
+            found = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            ids.extend(found["ids"])
+            texts.extend(d or "" for d in found["documents"] or [])
+            metadatas.extend(dict(m or {}) for m in found["metadatas"] or [])
+        return ids, texts, metadatas
 
     def similarities(self, tenant_id: str, query_embedding: Any, ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of the query to specific chunks (embeddings are stored normalised)."""

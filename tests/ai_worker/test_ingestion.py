@@ -68,3 +68,14 @@ def test_unchanged_reingest_does_nothing_and_a_change_replaces_chunks(store: Vec
     assert changed.added == 1 and changed.removed == first.chunk_count
     assert store.count("t1") == 1
     assert store.count("t2") == 0  # tenants never see each other's chunks
+
+
+def test_all_chunks_are_read_in_pages(store: VectorStore) -> None:
+    text = "\n\n".join(f"# Part {i}\n\nFact number {i} about sofa model Z{i}." for i in range(30))
+    outcome = ingest(
+        store, tenant_id="t1", document_id="doc", name="facts.md", data=text.encode(), max_chars=80, overlap=10
+    )
+    ids, texts, metadatas = store.all_chunks("t1", page=7)
+    assert len(ids) == len(set(ids)) == outcome.chunk_count > 7
+    assert all("Fact number" in t or "Part" in t for t in texts)
+    assert {m["document"] for m in metadatas} == {"facts.md"}
