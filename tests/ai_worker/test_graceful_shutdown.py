@@ -28,7 +28,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterat
         name="sigterm",
         workdir=tmp_path_factory.mktemp("sigterm"),
         redis_url=redis_url(3),
-        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": fake_llm.url},
+        worker_env=fake_llm.worker_env,
     ) as stack:
         yield stack
 

@@ -24,7 +24,7 @@ def openai_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) ->
         name="openai",
         workdir=tmp_path_factory.mktemp("openai-stack"),
         redis_url=redis_url(15),
-        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": fake_llm.url, "OPENAI_API_KEY": "sk-test"},
+        worker_env=fake_llm.worker_env,
     ) as stack:
         accepted = stack.upload(SAMPLE_KB / "delivery-and-returns.md")
         assert stack.wait_document(accepted["document_id"])["status"] == "ready"

@@ -34,7 +34,7 @@ def fast_reconciling_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: F
         workdir=workdir,
         database_url=f"sqlite:///{workdir / 'parley.db'}",
         redis_url=redis_url(REDIS_DB),
-        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": fake_llm.url},
+        worker_env=fake_llm.worker_env,
         gateway_overrides={
             "reconcile_interval_seconds": 1,
             "reconcile_queued_grace_seconds": 2,

@@ -36,7 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer, f
         name="redis-restart",
         workdir=tmp_path_factory.mktemp("redis-restart"),
         redis_url=redis_server.url,
-        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": fake_llm.url},
+        worker_env=fake_llm.worker_env,
         gateway_overrides={
             "reconcile_interval_seconds": 1,
             "reconcile_queued_grace_seconds": 3,

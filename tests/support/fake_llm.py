@@ -53,6 +53,11 @@ class FakeLLM:
         assert self._server is not None, "start() the server first"
         return f"http://127.0.0.1:{self._server.server_port}/v1"
 
+    @property
+    def worker_env(self) -> dict[str, str]:
+        """The environment that points a worker at this server."""
+        return {"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": self.url, "OPENAI_API_KEY": "sk-test"}
+
     def add(self, rule: Rule) -> None:
         with self._lock:
             self.rules.insert(0, rule)

@@ -21,7 +21,7 @@ from parley_contract.names import reply_stream
 from tests.conftest import redis_url
 from tests.support.fake_llm import FakeLLM
 from tests.support.servers import ServiceProcess, free_port, wait_until
-from tests.support.stack import TOKENS, Stack, start_stack
+from tests.support.stack import TOKENS, Stack, running_stack
 from tests.support.telegram_emulator import TelegramEmulator
 
 _chat_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 1)
@@ -40,20 +40,13 @@ def fake_llm() -> Iterator[FakeLLM]:
 
 @pytest.fixture(scope="package")
 def tg_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("telegram-stack")
-    stack = start_stack(
+    with running_stack(
         name="telegram",
-        workdir=workdir,
-        database_url=f"sqlite:///{workdir / 'parley.db'}",
+        workdir=tmp_path_factory.mktemp("telegram-stack"),
         redis_url=redis_url(5),
-        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": fake_llm.url, "OPENAI_API_KEY": "sk-test"},
-    )
-    try:
-        stack.start_worker()
-        stack.wait_ready()
+        worker_env=fake_llm.worker_env,
+    ) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 @pytest.fixture(scope="package")

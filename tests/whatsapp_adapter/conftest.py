@@ -20,7 +20,7 @@ from gateway.app import create_app as create_gateway_app
 from tests.conftest import redis_url
 from tests.support.fake_llm import FakeLLM
 from tests.support.servers import ServiceProcess, UvicornThread, free_port, wait_until
-from tests.support.stack import TOKENS, Stack, start_stack
+from tests.support.stack import TOKENS, Stack, running_stack
 from tests.support.wazzup_emulator import WazzupEmulator
 from whatsapp_adapter import keys
 
@@ -38,20 +38,13 @@ def wa_fake_llm() -> Iterator[FakeLLM]:
 
 @pytest.fixture(scope="session")
 def wa_stack(tmp_path_factory: pytest.TempPathFactory, wa_fake_llm: FakeLLM) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("whatsapp-stack")
-    stack = start_stack(
+    with running_stack(
         name="whatsapp",
-        workdir=workdir,
-        database_url=f"sqlite:///{workdir / 'parley.db'}",
+        workdir=tmp_path_factory.mktemp("whatsapp-stack"),
         redis_url=redis_url(WHATSAPP_REDIS_DB),
-        worker_env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": wa_fake_llm.url, "OPENAI_API_KEY": "sk-test"},
-    )
-    try:
-        stack.start_worker()
-        stack.wait_ready()
+        worker_env=wa_fake_llm.worker_env,
+    ) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 def restart_gateway(stack: Stack) -> None:
