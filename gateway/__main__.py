@@ -7,6 +7,7 @@ import logging
 
 import uvicorn
 
+from gateway import cli
 from gateway.app import create_app
 from gateway.migrate import upgrade
 from gateway.settings import GatewaySettings
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     sub.add_parser("migrate", help="apply database migrations and create the default tenant")
+    cli.add_commands(sub)
     args = parser.parse_args(argv)
     settings = GatewaySettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -26,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         upgrade(settings)
         return
+    if args.command in ("tenants", "keys"):
+        raise SystemExit(cli.run(args, settings))
     uvicorn.run(
         create_app(settings),
         host=getattr(args, "host", None) or settings.host,

@@ -14,12 +14,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 
-from gateway.api import conversations, health, internal, knowledge, messages, tasks
-from gateway.auth import static_tokens
+from gateway.api import admin_tenants, conversations, health, internal, knowledge, messages, tasks
 from gateway.db import make_engine, make_sessionmaker
 from gateway.deps import AppState
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
+from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
 from gateway.services.reconciler import Reconciler
 from gateway.settings import GatewaySettings
 
@@ -42,21 +42,29 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.redis_url, socket_timeout=None, socket_connect_timeout=5, health_check_interval=30
         )
         events = TaskEvents(events_redis)
+        sessions = make_sessionmaker(engine)
         app.state.parley = AppState(
             settings=settings,
             engine=engine,
-            sessions=make_sessionmaker(engine),
+            sessions=sessions,
             redis=redis,
             jobs=JobQueue(sync_redis),
             events=events,
-            authenticator=static_tokens(
-                service_token=settings.service_token,
-                admin_token=settings.admin_token,
-                worker_token=settings.worker_token,
-                tenant_id=settings.default_tenant_id,
-            ),
+            authenticator=ApiKeyAuthenticator(sessions),
         )
         state: AppState = app.state.parley
+        try:
+            async with sessions() as session:
+                await ensure_managed_keys(
+                    session,
+                    tenant_id=settings.default_tenant_id,
+                    service_token=settings.service_token,
+                    admin_token=settings.admin_token,
+                    worker_token=settings.worker_token,
+                )
+        except (DBAPIError, OSError):
+            # `migrate` wrote them too; the gateway still starts and answers 503 until the database is back.
+            log.warning("could not write the environment's tokens as keys (database unavailable)", exc_info=True)
         reconciler = Reconciler(
             sessions=state.sessions,
             jobs=state.jobs,
@@ -83,7 +91,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
     )
-    for module in (messages, tasks, conversations, knowledge, health, internal):
+    for module in (messages, tasks, conversations, knowledge, admin_tenants, health, internal):
         app.include_router(module.router)
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(ConnectionError, _database_unavailable)

@@ -1,14 +1,13 @@
 """Who is calling, and what they may do.
 
-A bearer token resolves to a `Principal` (a tenant and a set of scopes). Today the tokens are
-the static service, admin and worker tokens from the settings; per-partner API keys slot in as
-another `Authenticator` that looks keys up in the database.
+A bearer token resolves to a `Principal` (a tenant, a set of scopes and the key's own limits).
+Every token is an API key stored hashed in the database (`gateway.services.api_keys`): the
+partner keys made through the admin API or the CLI, and the service, admin and worker tokens
+from the environment, which the gateway writes in as managed keys of the default tenant.
 """
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -24,11 +23,19 @@ class Scope(StrEnum):
     internal = "internal"
 
 
+#: Scopes a partner key may be given (internal is the workers' alone).
+PARTNER_SCOPES = frozenset(s for s in Scope if s is not Scope.internal)
+
+
 @dataclass(frozen=True)
 class Principal:
     name: str
     tenant_id: str
     scopes: frozenset[Scope]
+    #: The API key's id; None only for principals made in tests or code, never for a request.
+    key_id: str | None = None
+    rate_limit_per_minute: int | None = None
+    callback_url: str | None = None
 
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes or (Scope.admin in self.scopes and scope is not Scope.internal)
@@ -36,51 +43,3 @@ class Principal:
 
 class Authenticator(Protocol):
     async def authenticate(self, token: str) -> Principal | None: ...
-
-
-@dataclass(frozen=True)
-class StaticToken:
-    token: str
-    principal: Principal
-
-
-class StaticTokenAuthenticator:
-    """Compares the presented token with each configured one in constant time."""
-
-    def __init__(self, tokens: Sequence[StaticToken]) -> None:
-        self._tokens = [t for t in tokens if t.token]
-
-    async def authenticate(self, token: str) -> Principal | None:
-        presented = token.encode()
-        found: Principal | None = None
-        for candidate in self._tokens:
-            if hmac.compare_digest(presented, candidate.token.encode()):
-                found = candidate.principal
-        return found
-
-
-class ChainAuthenticator:
-    """Tries authenticators in order; the first that knows the token wins."""
-
-    def __init__(self, authenticators: Sequence[Authenticator]) -> None:
-        self._authenticators = list(authenticators)
-
-    async def authenticate(self, token: str) -> Principal | None:
-        for authenticator in self._authenticators:
-            principal = await authenticator.authenticate(token)
-            if principal is not None:
-                return principal
-        return None
-
-
-def static_tokens(
-    *, service_token: str, admin_token: str, worker_token: str, tenant_id: str
-) -> StaticTokenAuthenticator:
-    service_scopes = frozenset({Scope.messages_write, Scope.tasks_read, Scope.conversations_read, Scope.knowledge_read})
-    return StaticTokenAuthenticator(
-        [
-            StaticToken(service_token, Principal("service", tenant_id, service_scopes)),
-            StaticToken(admin_token, Principal("admin", tenant_id, frozenset({Scope.admin}))),
-            StaticToken(worker_token, Principal("worker", tenant_id, frozenset({Scope.internal}))),
-        ]
-    )

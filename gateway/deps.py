@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gateway.auth import Authenticator, Principal, Scope
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
+from gateway.models import Tenant
 from gateway.settings import GatewaySettings
 
 
@@ -99,3 +100,26 @@ ConversationsReader = Annotated[Principal, Depends(require(Scope.conversations_r
 KnowledgeReader = Annotated[Principal, Depends(require(Scope.knowledge_read))]
 KnowledgeWriter = Annotated[Principal, Depends(require(Scope.knowledge_write))]
 InternalCaller = Annotated[Principal, Depends(require(Scope.internal))]
+AdminCaller = Annotated[Principal, Depends(require(Scope.admin))]
+
+
+async def get_admin_tenant(tenant_id: str, principal: AdminCaller, state: StateDep, session: SessionDep) -> Tenant:
+    """The tenant in the path, if this admin may manage it: its own, or any for the default
+    tenant's admins (the operators of this Parley)."""
+    operator = principal.tenant_id == state.settings.default_tenant_id
+    if not operator and tenant_id != principal.tenant_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an admin key manages its own tenant only")
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no tenant {tenant_id!r}")
+    return tenant
+
+
+def require_operator(principal: AdminCaller, state: StateDep) -> Principal:
+    if principal.tenant_id != state.settings.default_tenant_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the default tenant's admin keys manage tenants")
+    return principal
+
+
+AdminTenant = Annotated[Tenant, Depends(get_admin_tenant)]
+Operator = Annotated[Principal, Depends(require_operator)]

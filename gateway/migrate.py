@@ -7,9 +7,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.db import make_engine, make_sessionmaker
 from gateway.models import Tenant
+from gateway.services.api_keys import ensure_managed_keys
+from gateway.services.tenants import new_callback_secret
 from gateway.settings import GatewaySettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -29,15 +32,28 @@ def upgrade(settings: GatewaySettings, revision: str = "head") -> None:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings.async_database_url), revision)
-    asyncio.run(ensure_tenant(settings.async_database_url, settings.default_tenant_id))
+    if revision == "head":
+        asyncio.run(_seed(settings))
 
 
-async def ensure_tenant(database_url: str, tenant_id: str) -> None:
-    engine = make_engine(database_url)
+async def _seed(settings: GatewaySettings) -> None:
+    """The default tenant, and the environment's tokens as its keys."""
+    engine = make_engine(settings.async_database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            if await session.get(Tenant, tenant_id) is None:
-                session.add(Tenant(id=tenant_id, name=tenant_id.title(), settings={}))
-                await session.commit()
+            await ensure_tenant(session, settings.default_tenant_id)
+            await ensure_managed_keys(
+                session,
+                tenant_id=settings.default_tenant_id,
+                service_token=settings.service_token,
+                admin_token=settings.admin_token,
+                worker_token=settings.worker_token,
+            )
     finally:
         await engine.dispose()
+
+
+async def ensure_tenant(session: AsyncSession, tenant_id: str) -> None:
+    if await session.get(Tenant, tenant_id) is None:
+        session.add(Tenant(id=tenant_id, name=tenant_id.title(), settings={}, callback_secret=new_callback_secret()))
+        await session.commit()

@@ -22,7 +22,52 @@ class Tenant(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: Signs the tenant's callbacks (HMAC-SHA256); kept in clear because signing needs it.
+    callback_secret: str | None = Field(default=None, max_length=128)
+    #: The prompt version the worker answers with; None: the built-in default prompt.
+    active_prompt_id: str | None = Field(default=None, max_length=32)
+    #: A disabled tenant's keys are refused (401).
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ApiKey(SQLModel, table=True):
+    """A partner's or service's key: only its SHA-256 is stored; the key itself is shown once."""
+
+    __tablename__ = "api_key"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    #: The first characters of the key, to tell keys apart in listings.
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Requests per minute for this key; None: the gateway's default.
+    rate_limit_per_minute: int | None = None
+    #: Where finished tasks of this key are POSTed when a request names no callback_url.
+    callback_url: str | None = Field(default=None, max_length=2048)
+    #: Set for the keys that come from the environment (SERVICE_TOKEN, ADMIN_TOKEN, WORKER_TOKEN).
+    managed: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class PromptVersion(SQLModel, table=True):
+    """One version of a tenant's system prompt; versions are numbered 1, 2, … per tenant."""
+
+    __tablename__ = "prompt_version"
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    version: int
+    text: str
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    #: When it was last made active (roll back returns to the one active before the current).
+    activated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class Contact(SQLModel, table=True):
@@ -72,6 +117,16 @@ class Task(SQLModel, table=True):
     timings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = None
     attempts: int = 0
+    #: SHA-256 of the request that created the task: the same Idempotency-Key with another body is a 409.
+    request_hash: str | None = Field(default=None, max_length=64)
+    #: The API key that posted the message (its default callback_url and limits apply).
+    api_key_id: str | None = Field(default=None, max_length=32)
+    callback_url: str | None = Field(default=None, max_length=2048)
+    #: The prompt version the answer was made with (None: the built-in default).
+    prompt_version: int | None = None
+    request_id: str | None = Field(default=None, max_length=64)
+    #: An operator discarded this failed task (hidden from the failed-jobs list).
+    discarded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
@@ -106,3 +161,25 @@ class Feedback(SQLModel, table=True):
     rating: str = Field(max_length=8)
     comment: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CallbackDelivery(SQLModel, table=True):
+    """One signed POST of a finished task to a partner's callback_url, retried with backoff."""
+
+    __tablename__ = "callback_delivery"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    task_id: str = Field(index=True, max_length=32)
+    url: str = Field(max_length=2048)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: pending → delivered | failed (after the last attempt)
+    status: str = Field(default="pending", index=True, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
+    last_error: str | None = Field(default=None, max_length=1000)
+    last_status_code: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

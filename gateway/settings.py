@@ -40,6 +40,26 @@ class GatewaySettings(ServiceSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # ---- partner API (issue #5) ----
+    #: Requests per minute per API key, unless the key sets its own.
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    #: Messages per minute from one end-user chat (channel + chat_id) of a tenant.
+    chat_rate_limit_per_minute: int = Field(default=20, ge=1)
+    #: Bodies larger than this are refused with 413 (uploads have MAX_UPLOAD_BYTES).
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    #: How long an Idempotency-Key's response is replayed.
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    #: Callback deliveries: attempts before a delivery is marked failed, and the backoff between them.
+    callback_max_attempts: int = Field(default=6, ge=1)
+    callback_backoff_seconds: float = Field(default=2.0, gt=0)
+    callback_backoff_max_seconds: float = Field(default=600.0, gt=0)
+    callback_timeout_seconds: float = Field(default=10.0, gt=0)
+    callback_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    #: Log message text and phone numbers (debugging only); otherwise they are redacted.
+    log_content: bool = False
+    #: One JSON object per log line (false: plain text for a terminal).
+    log_json: bool = True
+
     @property
     def async_database_url(self) -> str:
         return async_database_url(self.database_url)

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 DEFAULT_MAX_TEXT_CHARS = 4096
 
@@ -49,6 +49,8 @@ class MessageIn(_Strict):
     chat_id: ExternalId
     user: UserIn
     text: Annotated[str, StringConstraints(min_length=1)]
+    #: Partners: where to POST the finished task (signed); default: the API key's callback_url.
+    callback_url: AnyHttpUrl | None = None
 
 
 class MessageAccepted(BaseModel):
@@ -89,6 +91,8 @@ class TaskOut(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     error: str | None = None
     timings: Timings = Field(default_factory=Timings)
+    #: The tenant's prompt version the answer was made with (None: the built-in default).
+    prompt_version: int | None = None
     created_at: datetime
     finished_at: datetime | None = None
 
@@ -196,16 +200,29 @@ class HistoryTurn(BaseModel):
 
 
 class TenantSettings(BaseModel):
-    """Per-tenant answer settings the worker applies; later issues add prompt versions."""
+    """Per-tenant settings (admin API `PUT /api/v1/admin/tenants/{id}/settings`); the worker applies
+    the answer settings, the gateway the quotas, channel adapters the greeting."""
 
     business_name: str = "our shop"
     #: Shown by channel bots on /start; None: a default greeting naming the business.
     greeting: str | None = None
+    #: Superseded by prompt versions: used only while the tenant has no active version.
     system_prompt: str | None = None
-    top_k: int = 4
-    temperature: float = 0.2
-    max_answer_tokens: int = 256
-    history_turns: int = 6
+    #: Which of the worker's providers leads the chain for this tenant ("llamacpp" or "openai"),
+    #: and the model to ask a hosted provider for; None: the worker's own configuration.
+    provider: Literal["llamacpp", "openai"] | None = None
+    model: str | None = None
+    top_k: int = Field(default=4, ge=1, le=50)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    max_answer_tokens: int = Field(default=256, ge=1, le=8192)
+    history_turns: int = Field(default=6, ge=0, le=50)
+    #: Languages the business answers in (codes such as "en", "ar"); empty: any.
+    languages: list[str] = Field(default_factory=list)
+    #: Told to customers who ask when someone is there, e.g. "Sat–Thu 10:00–22:00 GST".
+    working_hours: str | None = None
+    #: Daily quotas (UTC days); None: unlimited.
+    daily_message_quota: int | None = Field(default=None, ge=0)
+    daily_token_quota: int | None = Field(default=None, ge=0)
 
 
 class TaskClaim(BaseModel):
@@ -218,6 +235,10 @@ class TaskClaim(BaseModel):
     settings: TenantSettings
     attempt: int
     queue_wait_ms: float
+    #: The tenant's active prompt version (text and number); None: the built-in default prompt.
+    prompt: str | None = None
+    prompt_version: int | None = None
+    request_id: str | None = None
 
 
 class TaskCompletion(BaseModel):
@@ -248,3 +269,4 @@ class ReplyEvent(BaseModel):
     status: TaskStatus
     answer: str | None = None
     error: str | None = None
+    request_id: str | None = None

@@ -6,11 +6,13 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from tests.support.fake_llm import FakeLLM
 from tests.support.servers import ROOT
 from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
@@ -23,10 +25,10 @@ def redis_url(db: int) -> str:
     return f"{REDIS_BASE}/{db}"
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session; fails (never skips) in CI when absent."""
-    name = f"parley_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def fresh_postgres_database(prefix: str = "parley_test") -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards; fails (never skips) in CI when PostgreSQL is absent."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
 
     async def admin(sql: str) -> None:
         connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
@@ -43,8 +45,17 @@ def postgres_url() -> Iterator[str]:
             pytest.fail(message)
         pytest.skip(message)
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def run_cli_ingest(stack: Stack, *paths: Path) -> subprocess.CompletedProcess[str]:
@@ -97,3 +108,29 @@ def stack(request: pytest.FixtureRequest) -> Stack:
     """The same tests on both databases."""
     found: Stack = request.getfixturevalue(f"{request.param}_stack")
     return found
+
+
+@pytest.fixture(scope="session")
+def partner_llm() -> Iterator[FakeLLM]:
+    """The hosted LLM of the partner stack: a scripted OpenAI-compatible server (answers in milliseconds)."""
+    fake = FakeLLM(default_answer="We deliver to all seven emirates.").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def partner_stack(tmp_path_factory: pytest.TempPathFactory, partner_llm: FakeLLM) -> Iterator[Stack]:
+    """The partner API's stack (issue #5): PostgreSQL of its own, Redis database 10, a worker on the
+    scripted LLM, callbacks retried quickly. Tests make their own tenants and keys on it."""
+    with (
+        fresh_postgres_database("parley_partner") as database_url,
+        running_stack(
+            name="partner",
+            workdir=tmp_path_factory.mktemp("partner-stack"),
+            database_url=database_url,
+            redis_url=redis_url(10),
+            worker_env=partner_llm.worker_env,
+            gateway_overrides={"callback_backoff_seconds": 0.3, "callback_poll_interval_seconds": 0.1},
+        ) as stack,
+    ):
+        yield stack

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, HTTPException, status
 
 from gateway.deps import JobsDep, MessagesWriter, SessionDep, SettingsDep
 from gateway.services.feedback import find_answer, store_feedback
-from gateway.services.messages import accept_message
+from gateway.services.messages import IdempotencyConflict, accept_message
 from parley_contract.schemas import FeedbackIn, FeedbackOut, MessageAccepted, MessageIn, TaskStatus
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
@@ -33,9 +33,17 @@ async def post_message(
                 }
             ],
         )
-    task, _created = await accept_message(
-        session, tenant_id=principal.tenant_id, message=message, idempotency_key=idempotency_key
-    )
+    try:
+        task, _created = await accept_message(
+            session,
+            tenant_id=principal.tenant_id,
+            message=message,
+            idempotency_key=idempotency_key,
+            api_key_id=principal.key_id,
+            callback_url=str(message.callback_url) if message.callback_url else principal.callback_url,
+        )
+    except IdempotencyConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     if task.status == TaskStatus.queued:
         # Also for a duplicate: if the first enqueue was lost, this puts the job back.
         await jobs.enqueue_answer(task.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from sqlalchemy.exc import IntegrityError
@@ -65,18 +66,37 @@ async def _open_conversation(
     return conversation
 
 
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before with a different message."""
+
+
+def message_hash(message: MessageIn) -> str:
+    return hashlib.sha256(message.model_dump_json().encode()).hexdigest()
+
+
 async def accept_message(
-    session: AsyncSession, *, tenant_id: str, message: MessageIn, idempotency_key: str | None
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    message: MessageIn,
+    idempotency_key: str | None,
+    api_key_id: str | None = None,
+    callback_url: str | None = None,
+    request_id: str | None = None,
 ) -> tuple[Task, bool]:
     """Store the message and its task; returns the task and whether it is new.
 
-    The same idempotency key always returns the first task; concurrent duplicates lose the
-    race on the unique constraint and return the winner's task.
+    The same idempotency key with the same message always returns the first task (concurrent
+    duplicates lose the race on the unique constraint and return the winner's task); with a
+    different message it raises IdempotencyConflict.
     """
     key = idempotency_key or f"auto:{uuid.uuid4().hex}"
+    request_hash = message_hash(message)
     for _attempt in range(3):
         existing = await find_task_by_key(session, tenant_id=tenant_id, idempotency_key=key)
         if existing is not None:
+            if existing.request_hash is not None and existing.request_hash != request_hash:
+                raise IdempotencyConflict(f"Idempotency-Key {key!r} was used with a different message")
             return existing, False
         try:
             contact = await _contact(session, tenant_id=tenant_id, message=message)
@@ -84,7 +104,14 @@ async def accept_message(
             conversation = await _open_conversation(session, tenant_id=tenant_id, contact=contact, message=message)
             inbound = Message(tenant_id=tenant_id, conversation_id=conversation.id, role=Role.user, text=message.text)
             task = Task(
-                tenant_id=tenant_id, conversation_id=conversation.id, message_id=inbound.id, idempotency_key=key
+                tenant_id=tenant_id,
+                conversation_id=conversation.id,
+                message_id=inbound.id,
+                idempotency_key=key,
+                request_hash=request_hash,
+                api_key_id=api_key_id,
+                callback_url=callback_url,
+                request_id=request_id,
             )
             inbound.task_id = task.id
             session.add(inbound)

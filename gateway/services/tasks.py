@@ -42,6 +42,7 @@ def task_out(task: Task) -> TaskOut:
         sources=[Source.model_validate(s) for s in task.sources],
         error=task.error,
         timings=Timings.model_validate(task.timings),
+        prompt_version=task.prompt_version,
         created_at=_aware(task.created_at),
         finished_at=_aware(task.finished_at) if task.finished_at else None,
     )

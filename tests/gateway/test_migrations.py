@@ -17,7 +17,19 @@ from gateway.migrate import alembic_config, upgrade
 from gateway.settings import async_database_url
 from tests.support.stack import gateway_settings
 
-TABLES = {"tenant", "contact", "conversation", "message", "task", "document", "feedback", "alembic_version"}
+TABLES = {
+    "tenant",
+    "contact",
+    "conversation",
+    "message",
+    "task",
+    "document",
+    "feedback",
+    "api_key",
+    "prompt_version",
+    "callback_delivery",
+    "alembic_version",
+}
 
 
 async def _tables_and_default_tenant(url: str) -> tuple[set[str], bool]:

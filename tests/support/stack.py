@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +54,31 @@ class Stack:
         client = httpx.Client(base_url=self.url, headers=headers, timeout=60)
         self._clients.append(client)
         return client
+
+    def client_with_key(self, key: str) -> httpx.Client:
+        client = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+        self._clients.append(client)
+        return client
+
+    def new_tenant(self, *, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A new tenant made through the admin API (its id is unique); the response, with its callback secret."""
+        tenant_id = f"t-{uuid.uuid4().hex[:12]}"
+        response = self.client("admin").post(
+            "/api/v1/admin/tenants", json={"id": tenant_id, "name": f"Tenant {tenant_id}", "settings": settings or {}}
+        )
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    def new_key(self, tenant_id: str, *scopes: str, **fields: Any) -> str:
+        """A new API key of the tenant with these scopes (and e.g. rate_limit_per_minute, callback_url)."""
+        response = self.client("admin").post(
+            f"/api/v1/admin/tenants/{tenant_id}/keys",
+            json={"name": "test key", "scopes": list(scopes), **fields},
+        )
+        assert response.status_code == 201, response.text
+        key: str = response.json()["key"]
+        return key
 
     def cli_env(self) -> dict[str, str]:
         return dict(self.worker_env)
