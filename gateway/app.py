@@ -14,12 +14,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 
-from gateway.api import admin_tenants, conversations, health, internal, knowledge, messages, tasks
+from gateway.api import admin_callbacks, admin_tenants, conversations, health, internal, knowledge, messages, tasks
 from gateway.db import make_engine, make_sessionmaker
 from gateway.deps import AppState
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
+from gateway.services.callback_dispatcher import CallbackDispatcher
 from gateway.services.reconciler import Reconciler
 from gateway.settings import GatewaySettings
 
@@ -51,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             jobs=JobQueue(sync_redis),
             events=events,
             authenticator=ApiKeyAuthenticator(sessions),
+            callbacks=CallbackDispatcher(sessions=sessions, settings=settings),
         )
         state: AppState = app.state.parley
         try:
@@ -75,9 +77,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         events.start()
         reconciler.start()
+        callbacks = state.callbacks
+        assert callbacks is not None
+        callbacks.start()
         try:
             yield
         finally:
+            await callbacks.stop()
             await reconciler.stop()
             await events.stop()
             await events_redis.aclose()
@@ -91,7 +97,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
     )
-    for module in (messages, tasks, conversations, knowledge, admin_tenants, health, internal):
+    for module in (messages, tasks, conversations, knowledge, admin_tenants, admin_callbacks, health, internal):
         app.include_router(module.router)
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(ConnectionError, _database_unavailable)

@@ -14,6 +14,7 @@ from gateway.auth import Authenticator, Principal, Scope
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
 from gateway.models import Tenant
+from gateway.services.callback_dispatcher import CallbackDispatcher
 from gateway.settings import GatewaySettings
 
 
@@ -26,6 +27,8 @@ class AppState:
     jobs: JobQueue
     events: TaskEvents
     authenticator: Authenticator
+    #: Sends callback deliveries; None until the lifespan starts it.
+    callbacks: CallbackDispatcher | None = None
 
 
 def get_state(request: Request) -> AppState:

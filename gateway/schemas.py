@@ -4,6 +4,7 @@ in `parley_contract.schemas`)."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
@@ -72,3 +73,30 @@ class ApiKeyOut(BaseModel):
 class ApiKeyCreated(ApiKeyOut):
     #: The key itself. It is shown only in this response; Parley keeps its hash.
     key: str
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class CallbackDeliveryOut(BaseModel):
+    id: str
+    task_id: str
+    url: str
+    #: task.completed | task.failed
+    event: str
+    status: DeliveryStatus
+    attempts: int
+    #: When the next attempt is due (pending deliveries only mean anything by it).
+    next_attempt_at: datetime
+    last_error: str | None
+    last_status_code: int | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class CallbackDeliveryDetail(CallbackDeliveryOut):
+    #: The event body exactly as it is POSTed (its `id` is the delivery id).
+    payload: dict[str, Any]

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
 
 from gateway.api.knowledge import store_upload
-from gateway.deps import EventsDep, InternalCaller, RedisDep, SessionDep, SettingsDep
+from gateway.deps import AppState, EventsDep, InternalCaller, RedisDep, SessionDep, SettingsDep, StateDep
 from gateway.services import knowledge
 from gateway.services.replies import publish_reply
 from gateway.services.tasks import claim_task, complete_task, fail_task
@@ -34,22 +34,42 @@ async def claim(task_id: str, _: InternalCaller, session: SessionDep, settings: 
 
 @router.post("/tasks/{task_id}/complete")
 async def complete(
-    task_id: str, completion: TaskCompletion, _: InternalCaller, session: SessionDep, redis: RedisDep, events: EventsDep
+    task_id: str,
+    completion: TaskCompletion,
+    _: InternalCaller,
+    session: SessionDep,
+    redis: RedisDep,
+    events: EventsDep,
+    state: StateDep,
 ) -> dict[str, bool]:
     reply = await complete_task(session, task_id=task_id, completion=completion)
     if reply is not None:
+        _send_callbacks_now(state)
         await publish_reply(redis=redis, events=events, reply=reply)
     return {"stored": reply is not None}
 
 
 @router.post("/tasks/{task_id}/fail")
 async def fail(
-    task_id: str, failure: TaskFailure, _: InternalCaller, session: SessionDep, redis: RedisDep, events: EventsDep
+    task_id: str,
+    failure: TaskFailure,
+    _: InternalCaller,
+    session: SessionDep,
+    redis: RedisDep,
+    events: EventsDep,
+    state: StateDep,
 ) -> dict[str, bool]:
     reply = await fail_task(session, task_id=task_id, failure=failure)
     if reply is not None:
+        _send_callbacks_now(state)
         await publish_reply(redis=redis, events=events, reply=reply)
     return {"stored": reply is not None}
+
+
+def _send_callbacks_now(state: AppState) -> None:
+    # The delivery (if the task has a callback URL) is committed: its first attempt need not wait a poll.
+    if state.callbacks is not None:
+        state.callbacks.wake()
 
 
 @router.post("/documents", response_model=DocumentAccepted)

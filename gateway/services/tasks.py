@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.models import Contact, Conversation, Message, Task, Tenant, utcnow
+from gateway.services.callbacks import add_delivery
 from parley_contract.schemas import (
     HistoryTurn,
     ReplyEvent,
@@ -143,6 +144,7 @@ async def complete_task(session: AsyncSession, *, task_id: str, completion: Task
             task_id=task.id,
         )
     )
+    _owe_callback(session, task)
     await session.commit()
     await session.refresh(task)
     return _reply_event(task, conversation)
@@ -157,9 +159,16 @@ async def fail_task(session: AsyncSession, *, task_id: str, failure: TaskFailure
     if finished is None:
         return None
     task, conversation = finished
+    _owe_callback(session, task)
     await session.commit()
     await session.refresh(task)
     return _reply_event(task, conversation)
+
+
+def _owe_callback(session: AsyncSession, task: Task) -> None:
+    # In the transaction that finishes the task: a finished task never lacks its delivery.
+    if task.callback_url:
+        add_delivery(session, tenant_id=task.tenant_id, url=task.callback_url, task=task_out(task))
 
 
 def _reply_event(task: Task, conversation: Conversation) -> ReplyEvent:
