@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from gateway.deps import AdminTenant, SessionDep, StateDep
 from gateway.models import CallbackDelivery
 from gateway.schemas import CallbackDeliveryDetail, CallbackDeliveryOut, DeliveryStatus
 from gateway.services import callbacks
+
+#: Our ids are hex; anything else is refused (422) before it reaches the database.
+DeliveryId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 router = APIRouter(prefix="/api/v1/admin/tenants/{tenant_id}/callbacks", tags=["admin: callbacks"])
 
@@ -43,9 +46,9 @@ async def list_deliveries(
     tenant: AdminTenant,
     session: SessionDep,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
-    task_id: Annotated[str | None, Query(max_length=64)] = None,
+    task_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[CallbackDeliveryOut]:
     """The tenant's callback deliveries, newest first; `status=failed` lists the ones given up on."""
     found = await callbacks.list_deliveries(
@@ -62,13 +65,15 @@ async def _delivery(session: SessionDep, tenant: AdminTenant, delivery_id: str) 
 
 
 @router.get("/{delivery_id}", response_model=CallbackDeliveryDetail)
-async def read_delivery(delivery_id: str, tenant: AdminTenant, session: SessionDep) -> CallbackDeliveryDetail:
+async def read_delivery(delivery_id: DeliveryId, tenant: AdminTenant, session: SessionDep) -> CallbackDeliveryDetail:
     """One delivery with the event body it POSTs."""
     return delivery_detail(await _delivery(session, tenant, delivery_id))
 
 
 @router.post("/{delivery_id}/redeliver", response_model=CallbackDeliveryOut)
-async def redeliver(delivery_id: str, tenant: AdminTenant, session: SessionDep, state: StateDep) -> CallbackDeliveryOut:
+async def redeliver(
+    delivery_id: DeliveryId, tenant: AdminTenant, session: SessionDep, state: StateDep
+) -> CallbackDeliveryOut:
     """Send a failed (or delivered) event again: back to pending, attempts from zero, due now.
     The event keeps its id, so a receiver that saw it already can tell."""
     delivery = await _delivery(session, tenant, delivery_id)

@@ -247,7 +247,11 @@ def test_the_keys_default_callback_url_is_used_when_the_message_names_none(
 def test_a_task_without_a_callback_url_has_no_delivery(partner_stack: Stack) -> None:
     partner = Partner(partner_stack)
     task_id = partner.post("No hook here")
-    assert partner_stack.wait_task(task_id)["status"] == "done"
+    wait_until(
+        lambda: partner.client.get(f"/api/v1/tasks/{task_id}", params={"wait": 10}).json()["status"] == "done",
+        timeout=60,
+        what="the task done",
+    )
     assert partner.deliveries(task_id=task_id) == []
 
 
@@ -274,6 +278,8 @@ def test_admin_api_refuses_bad_filters_other_tenants_and_redelivering_a_pending_
     base = f"/api/v1/admin/tenants/{partner.tenant_id}/callbacks"
     assert partner.admin.get(base, params={"status": "lost"}).status_code == 422
     assert partner.admin.get(f"{base}/no-such-delivery").status_code == 404
+    assert partner.admin.get(f"{base}/not.an.id").status_code == 422
+    assert partner.admin.get(base, params={"task_id": "x" * 65}).status_code == 422
     assert partner.admin.post(f"{base}/no-such-delivery/redeliver").status_code == 404
     assert partner.client.get(base).status_code == 403  # no admin scope
     stranger = Partner(partner_stack)
