@@ -264,8 +264,12 @@ def test_a_slow_receiver_does_not_hold_up_the_others(partner_stack: Stack) -> No
         wait_until(lambda: partner.deliveries(task_id=slow_task)[0]["attempts"] == 1, timeout=60, what="slow attempt")
         fast_task = partner.post("To the fast one", callback_url=fast.url)
         partner.wait_delivery(fast_task, "delivered")
-        # The slow receiver has not answered yet (it waits for `hold`), so its attempt is still open.
+        # The fast one went out while the slow attempt was still open: not answered (the receiver
+        # waits for `hold`), not timed out (nothing recorded on the delivery yet).
         assert slow.received == []
+        [slow_delivery] = partner.deliveries(task_id=slow_task)
+        assert slow_delivery["status"] == "pending"
+        assert slow_delivery["attempts"] == 1 and slow_delivery["last_error"] is None
     finally:
         slow.stop()
         fast.stop()
