@@ -72,3 +72,33 @@ class ApiKeyOut(BaseModel):
 class ApiKeyCreated(ApiKeyOut):
     #: The key itself. It is shown only in this response; Parley keeps its hash.
     key: str
+
+
+class ErrorOut(BaseModel):
+    """Every error: a sentence, or FastAPI's list of field errors for 422."""
+
+    detail: str | list[dict[str, Any]]
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "The body could not be read (not UTF-8, not JSON)",
+    401: "Missing, unknown or revoked API key",
+    403: "The key lacks the scope, or the tenant is not the key's",
+    404: "No such resource in this tenant",
+    409: "Conflict (e.g. an Idempotency-Key reused with another body)",
+    413: "Body larger than the limit",
+    415: "Unsupported file type",
+    429: "Rate limit or daily quota spent; see Retry-After",
+    502: "A worker failed the request",
+    503: "Database or queue unavailable; retry after Retry-After",
+    504: "No worker answered in time",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for these error statuses."""
+    return {code: {"model": ErrorOut, "description": _ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
+#: What any authenticated route may answer besides its own outcomes.
+AUTHENTICATED_ERRORS = error_responses(400, 401, 403, 413, 429, 503)

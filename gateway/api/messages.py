@@ -5,14 +5,17 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, status
 
 from gateway.deps import JobsDep, MessagesWriter, SessionDep, SettingsDep
+from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services.feedback import find_answer, store_feedback
 from gateway.services.messages import IdempotencyConflict, accept_message
 from parley_contract.schemas import FeedbackIn, FeedbackOut, MessageAccepted, MessageIn, TaskStatus
 
-router = APIRouter(prefix="/api/v1", tags=["messages"])
+router = APIRouter(prefix="/api/v1", tags=["messages"], responses=AUTHENTICATED_ERRORS)
 
 
-@router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessageAccepted)
+@router.post(
+    "/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessageAccepted, responses=error_responses(409)
+)
 async def post_message(
     message: MessageIn,
     principal: MessagesWriter,
@@ -50,7 +53,7 @@ async def post_message(
     return MessageAccepted(task_id=task.id, conversation_id=task.conversation_id, status=TaskStatus(task.status))
 
 
-@router.post("/messages/{answer_id}/feedback", response_model=FeedbackOut)
+@router.post("/messages/{answer_id}/feedback", response_model=FeedbackOut, responses=error_responses(404))
 async def post_feedback(
     answer_id: str, feedback: FeedbackIn, principal: MessagesWriter, session: SessionDep
 ) -> FeedbackOut:
