@@ -72,3 +72,15 @@ class ApiKeyOut(BaseModel):
 class ApiKeyCreated(ApiKeyOut):
     #: The key itself. It is shown only in this response; Parley keeps its hash.
     key: str
+
+
+class TenantUsage(BaseModel):
+    """Today's (UTC) counts against the tenant's daily quotas (None: unlimited)."""
+
+    tenant_id: str
+    day: str
+    messages: int
+    tokens: int
+    daily_message_quota: int | None
+    daily_token_quota: int | None
+    resets_at: datetime
