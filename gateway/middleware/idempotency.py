@@ -29,6 +29,7 @@ from gateway.middleware.bodies import read_body, replaying
 log = logging.getLogger(__name__)
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_CHARS = 255
 #: Responses larger than this are not kept (a duplicate then runs again).
 MAX_STORED_BODY_BYTES = 1024 * 1024
 _NOT_KEPT = frozenset({408, 409, 425, 429})
@@ -77,6 +78,9 @@ class IdempotencyMiddleware:
         authorization = headers.get("authorization", "")
         if not key or not authorization.lower().startswith("bearer "):
             await self.app(scope, receive, send)
+            return
+        if len(key) > MAX_KEY_CHARS:
+            await _send_json(send, 400, f"Idempotency-Key is longer than {MAX_KEY_CHARS} characters")
             return
         try:
             principal = await self.authenticate(authorization[7:].strip())

@@ -261,3 +261,10 @@ def test_uploads_keep_their_own_cap_and_replay_by_raw_bytes(limits_stack: Stack)
         "/api/v1/knowledge/documents", files={"file": ("faq.md", document)}, headers={"Idempotency-Key": "upload-1"}
     )
     assert again.status_code == 409
+
+
+def test_an_overlong_idempotency_key_is_400(limits_stack: Stack) -> None:
+    _, client = partner(limits_stack)
+    response = client.post("/api/v1/messages", json=message("long-key"), headers={"Idempotency-Key": "k" * 256})
+    assert response.status_code == 400
+    assert "longer than 255 characters" in response.json()["detail"]
