@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -22,6 +23,7 @@ from gateway.jobs import JobQueue
 from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.idempotency import IdempotencyMiddleware
 from gateway.middleware.rate_limit_headers import RateLimitHeadersMiddleware
+from gateway.schemas import BodyTooLarge, LimitExceeded
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
 from gateway.services.quotas import QuotaExceeded
 from gateway.services.rate_limits import RateLimited, RateLimiter
@@ -29,6 +31,21 @@ from gateway.services.reconciler import Reconciler
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
+
+#: Documented on every partner route: the body cap and the rate limits and quotas.
+LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": BodyTooLarge, "description": "The request body is larger than MAX_BODY_BYTES"},
+    429: {
+        "model": LimitExceeded,
+        "description": "Over a rate limit (see Retry-After and X-RateLimit-*) or a daily quota",
+        "headers": {
+            "Retry-After": {"description": "Seconds until a retry can pass", "schema": {"type": "integer"}},
+            "X-RateLimit-Limit": {"description": "Requests per minute (rate limits)", "schema": {"type": "integer"}},
+            "X-RateLimit-Remaining": {"description": "Requests left in the window", "schema": {"type": "integer"}},
+            "X-RateLimit-Reset": {"description": "Unix time when the window has room", "schema": {"type": "integer"}},
+        },
+    },
+}
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -97,7 +114,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
     )
-    for module in (messages, tasks, conversations, knowledge, admin_tenants, admin_usage, health, internal):
+    for module in (messages, tasks, conversations, knowledge, admin_tenants, admin_usage):
+        app.include_router(module.router, responses=LIMIT_RESPONSES)
+    for module in (health, internal):
         app.include_router(module.router)
     # Outermost last: the body cap first, then the rate-limit headers, then idempotent replays.
     app.add_middleware(

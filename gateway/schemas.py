@@ -4,7 +4,7 @@ in `parley_contract.schemas`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -84,3 +84,16 @@ class TenantUsage(BaseModel):
     daily_message_quota: int | None
     daily_token_quota: int | None
     resets_at: datetime
+
+
+class LimitExceeded(BaseModel):
+    """A 429: a rate limit (`detail` only) or a daily quota (`quota`, `limit` and `resets_at` too)."""
+
+    detail: str
+    quota: Literal["message", "token"] | None = None
+    limit: int | None = None
+    resets_at: datetime | None = None
+
+
+class BodyTooLarge(BaseModel):
+    detail: str

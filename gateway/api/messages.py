@@ -44,6 +44,7 @@ async def post_message(
             session, tenant_id=principal.tenant_id, idempotency_key=idempotency_key
         ):
             raise
+    created = False
     try:
         task, created = await accept_message(
             session,
@@ -54,11 +55,11 @@ async def post_message(
             callback_url=str(message.callback_url) if message.callback_url else principal.callback_url,
         )
     except IdempotencyConflict as exc:
-        if admission is not None:
-            await admission.release()
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    if not created and admission is not None:
-        await admission.release()
+    finally:
+        if admission is not None and not created:
+            # The quota counts new tasks only: give back a duplicate's (or a failed attempt's) count.
+            await admission.release()
     if task.status == TaskStatus.queued:
         # Also for a duplicate: if the first enqueue was lost, this puts the job back.
         await jobs.enqueue_answer(task.id)
