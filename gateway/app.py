@@ -124,6 +124,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redis=lambda: _state(app).redis,
         authenticate=lambda token: _state(app).authenticator.authenticate(token),
         ttl_seconds=settings.idempotency_ttl_seconds,
+        # An upload's multipart envelope is a little larger than the file itself.
+        max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes + 64 * 1024),
     )
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(

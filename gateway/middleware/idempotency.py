@@ -24,7 +24,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Principal
-from gateway.middleware.bodies import read_body, replaying
+from gateway.middleware.bodies import BodyTooLarge, read_body, replaying
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class IdempotencyMiddleware:
         redis: Callable[[], Redis],
         authenticate: Callable[[str], Awaitable[Principal | None]],
         ttl_seconds: int,
+        max_body_bytes: int,
         wait_seconds: float = 10.0,
         pending_ttl_seconds: int = 300,
     ) -> None:
@@ -66,6 +67,7 @@ class IdempotencyMiddleware:
         self.redis = redis
         self.authenticate = authenticate
         self.ttl_seconds = ttl_seconds
+        self.max_body_bytes = max_body_bytes
         self.wait_seconds = wait_seconds
         self.pending_ttl_seconds = pending_ttl_seconds
 
@@ -92,7 +94,12 @@ class IdempotencyMiddleware:
             # The route answers 401; nothing to remember.
             await self.app(scope, receive, send)
             return
-        body = await read_body(receive)
+        try:
+            # Held in memory to compare it: bounded even on the upload routes the body cap lets through.
+            body = await read_body(receive, max_bytes=self.max_body_bytes)
+        except BodyTooLarge:
+            await _send_json(send, 413, f"the request body is larger than {self.max_body_bytes} bytes (the limit)")
+            return
         receive = replaying(body, receive)
         request_hash = body_hash(body, headers.get("content-type"))
         record_key = (

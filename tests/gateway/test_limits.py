@@ -19,6 +19,7 @@ from tests.support.stack import Stack, start_stack
 
 CHAT_LIMIT = 3
 MAX_BODY = 4096
+MAX_UPLOAD = 64 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,11 @@ def limits_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             workdir=tmp_path_factory.mktemp("limits-stack"),
             database_url=database_url,
             redis_url=redis_url(4),
-            gateway_overrides={"chat_rate_limit_per_minute": CHAT_LIMIT, "max_body_bytes": MAX_BODY},
+            gateway_overrides={
+                "chat_rate_limit_per_minute": CHAT_LIMIT,
+                "max_body_bytes": MAX_BODY,
+                "max_upload_bytes": MAX_UPLOAD,
+            },
         )
         try:
             yield stack
@@ -268,3 +273,15 @@ def test_an_overlong_idempotency_key_is_400(limits_stack: Stack) -> None:
     response = client.post("/api/v1/messages", json=message("long-key"), headers={"Idempotency-Key": "k" * 256})
     assert response.status_code == 400
     assert "longer than 255 characters" in response.json()["detail"]
+
+
+def test_uploads_over_their_cap_are_413_with_or_without_an_idempotency_key(limits_stack: Stack) -> None:
+    _, client = partner(limits_stack)
+    huge = b"x" * (MAX_UPLOAD + 128 * 1024)
+    plain = client.post("/api/v1/knowledge/documents", files={"file": ("big.md", huge)})
+    assert plain.status_code == 413
+    keyed = client.post(
+        "/api/v1/knowledge/documents", files={"file": ("big.md", huge)}, headers={"Idempotency-Key": "huge-1"}
+    )
+    assert keyed.status_code == 413
+    assert "larger than" in keyed.json()["detail"]
