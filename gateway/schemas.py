@@ -4,7 +4,7 @@ in `parley_contract.schemas`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -100,5 +100,31 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut, "description": _ERROR_DESCRIPTIONS[code]} for code in codes}
 
 
-#: What any authenticated route may answer besides its own outcomes.
-AUTHENTICATED_ERRORS = error_responses(400, 401, 403, 413, 429, 503)
+#: What any authenticated route may answer besides its own outcomes (413 and 429, with their
+#: headers, are added to every partner router where the app includes it: `gateway.app.LIMIT_RESPONSES`).
+AUTHENTICATED_ERRORS = error_responses(400, 401, 403, 503)
+
+
+class TenantUsage(BaseModel):
+    """Today's (UTC) counts against the tenant's daily quotas (None: unlimited)."""
+
+    tenant_id: str
+    day: str
+    messages: int
+    tokens: int
+    daily_message_quota: int | None
+    daily_token_quota: int | None
+    resets_at: datetime
+
+
+class LimitExceeded(BaseModel):
+    """A 429: a rate limit (`detail` only) or a daily quota (`quota`, `limit` and `resets_at` too)."""
+
+    detail: str
+    quota: Literal["message", "token"] | None = None
+    limit: int | None = None
+    resets_at: datetime | None = None
+
+
+class BodyTooLarge(BaseModel):
+    detail: str

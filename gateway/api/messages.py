@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, status
 
-from gateway.deps import JobsDep, MessagesWriter, SessionDep, SettingsDep
+from gateway.deps import ChatGateDep, JobsDep, MessagesWriter, SessionDep, SettingsDep
 from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services.feedback import find_answer, store_feedback
-from gateway.services.messages import IdempotencyConflict, accept_message
+from gateway.services.messages import IdempotencyConflict, accept_message, find_task_by_key
+from gateway.services.quotas import Admission, QuotaExceeded
 from parley_contract.schemas import FeedbackIn, FeedbackOut, MessageAccepted, MessageIn, TaskStatus
 
 router = APIRouter(prefix="/api/v1", tags=["messages"], responses=AUTHENTICATED_ERRORS)
@@ -22,6 +23,7 @@ async def post_message(
     session: SessionDep,
     jobs: JobsDep,
     settings: SettingsDep,
+    gate: ChatGateDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> MessageAccepted:
     """Accept a customer's message; the answer is made by a worker (poll the task)."""
@@ -36,8 +38,18 @@ async def post_message(
                 }
             ],
         )
+    admission: Admission | None = None
     try:
-        task, _created = await accept_message(
+        admission = await gate.admit(tenant_id=principal.tenant_id, channel=message.channel, chat_id=message.chat_id)
+    except QuotaExceeded:
+        # A retry of a message already accepted is answered with its task, not refused.
+        if idempotency_key is None or not await find_task_by_key(
+            session, tenant_id=principal.tenant_id, idempotency_key=idempotency_key
+        ):
+            raise
+    created = False
+    try:
+        task, created = await accept_message(
             session,
             tenant_id=principal.tenant_id,
             message=message,
@@ -47,6 +59,10 @@ async def post_message(
         )
     except IdempotencyConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    finally:
+        if admission is not None and not created:
+            # The quota counts new tasks only: give back a duplicate's (or a failed attempt's) count.
+            await admission.release()
     if task.status == TaskStatus.queued:
         # Also for a duplicate: if the first enqueue was lost, this puts the job back.
         await jobs.enqueue_answer(task.id)
