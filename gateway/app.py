@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -14,17 +15,48 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 
-from gateway.api import admin_callbacks, admin_tenants, conversations, health, internal, knowledge, messages, tasks
+from gateway.api import (
+    admin_callbacks,
+    admin_tenants,
+    admin_usage,
+    conversations,
+    health,
+    internal,
+    knowledge,
+    messages,
+    tasks,
+)
 from gateway.db import make_engine, make_sessionmaker
 from gateway.deps import AppState
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
+from gateway.middleware.body_limit import BodyLimitMiddleware
+from gateway.middleware.idempotency import IdempotencyMiddleware
+from gateway.middleware.rate_limit_headers import RateLimitHeadersMiddleware
+from gateway.schemas import BodyTooLarge, LimitExceeded
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
 from gateway.services.callback_dispatcher import CallbackDispatcher
+from gateway.services.quotas import QuotaExceeded
+from gateway.services.rate_limits import RateLimited, RateLimiter
 from gateway.services.reconciler import Reconciler
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
+
+#: Documented on every partner route: the body cap and the rate limits and quotas.
+LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": BodyTooLarge, "description": "The request body is larger than MAX_BODY_BYTES"},
+    429: {
+        "model": LimitExceeded,
+        "description": "Over a rate limit (see Retry-After and X-RateLimit-*) or a daily quota",
+        "headers": {
+            "Retry-After": {"description": "Seconds until a retry can pass", "schema": {"type": "integer"}},
+            "X-RateLimit-Limit": {"description": "Requests per minute (rate limits)", "schema": {"type": "integer"}},
+            "X-RateLimit-Remaining": {"description": "Requests left in the window", "schema": {"type": "integer"}},
+            "X-RateLimit-Reset": {"description": "Unix time when the window has room", "schema": {"type": "integer"}},
+        },
+    },
+}
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -52,6 +84,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             jobs=JobQueue(sync_redis),
             events=events,
             authenticator=ApiKeyAuthenticator(sessions),
+            limiter=RateLimiter(redis, settings.redis_url),
             callbacks=CallbackDispatcher(sessions=sessions, settings=settings),
         )
         state: AppState = app.state.parley
@@ -97,13 +130,56 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
     )
-    for module in (messages, tasks, conversations, knowledge, admin_tenants, admin_callbacks, health, internal):
+    for module in (messages, tasks, conversations, knowledge, admin_tenants, admin_usage, admin_callbacks):
+        app.include_router(module.router, responses=LIMIT_RESPONSES)
+    for module in (health, internal):
         app.include_router(module.router)
+    # Outermost last: the body cap first, then the rate-limit headers, then idempotent replays.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        redis=lambda: _state(app).redis,
+        authenticate=lambda token: _state(app).authenticator.authenticate(token),
+        ttl_seconds=settings.idempotency_ttl_seconds,
+        # An upload's multipart envelope is a little larger than the file itself.
+        max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes + 64 * 1024),
+    )
+    app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        # Uploads stream through their own MAX_UPLOAD_BYTES cap.
+        exempt_paths=frozenset({"/api/v1/knowledge/documents", "/internal/v1/documents"}),
+    )
+    app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_exception_handler(QuotaExceeded, _quota_exceeded)
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(ConnectionError, _database_unavailable)
     app.add_exception_handler(RedisConnectionError, _queue_unavailable)
     app.add_exception_handler(RedisTimeoutError, _queue_unavailable)
     return app
+
+
+def _state(app: FastAPI) -> AppState:
+    state: AppState = app.state.parley
+    return state
+
+
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    return JSONResponse(
+        {"detail": exc.detail},
+        status_code=429,
+        headers={**exc.status.headers(), "Retry-After": str(exc.status.retry_after_seconds())},
+    )
+
+
+async def _quota_exceeded(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QuotaExceeded)
+    return JSONResponse(
+        {"detail": exc.detail, "quota": exc.quota, "limit": exc.limit, "resets_at": exc.resets_at.isoformat()},
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after_seconds())},
+    )
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

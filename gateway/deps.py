@@ -13,9 +13,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gateway.auth import Authenticator, Principal, Scope
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
+from gateway.middleware.rate_limit_headers import note_rate_limit
 from gateway.models import Tenant
 from gateway.services.callback_dispatcher import CallbackDispatcher
+from gateway.services.quotas import Admission, admit_chat_message
+from gateway.services.rate_limits import RateLimiter, limit_key
 from gateway.settings import GatewaySettings
+from parley_contract.schemas import TenantSettings
 
 
 @dataclass
@@ -27,6 +31,7 @@ class AppState:
     jobs: JobQueue
     events: TaskEvents
     authenticator: Authenticator
+    limiter: RateLimiter
     #: Sends callback deliveries; None until the lifespan starts it.
     callbacks: CallbackDispatcher | None = None
 
@@ -70,8 +75,12 @@ _bearer = HTTPBearer(auto_error=False, description="A Parley service, admin or p
 
 
 async def get_principal(
-    state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller; every request of a partner, service or admin key counts against the key's rate limit
+    (the workers' internal calls do not)."""
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -83,6 +92,9 @@ async def get_principal(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
+    if principal.key_id is not None and Scope.internal not in principal.scopes:
+        per_minute = principal.rate_limit_per_minute or state.settings.rate_limit_per_minute
+        note_rate_limit(request, await limit_key(state.limiter, key_id=principal.key_id, per_minute=per_minute))
     return principal
 
 
@@ -126,3 +138,35 @@ def require_operator(principal: AdminCaller, state: StateDep) -> Principal:
 
 AdminTenant = Annotated[Tenant, Depends(get_admin_tenant)]
 Operator = Annotated[Principal, Depends(require_operator)]
+
+
+@dataclass
+class ChatGate:
+    """Lets an end-user message in (per-chat rate limit, daily quotas) or raises RateLimited /
+    QuotaExceeded; every route that turns an end-user message into a task uses it."""
+
+    request: Request
+    state: AppState
+    session: AsyncSession
+
+    async def admit(self, *, tenant_id: str, channel: str, chat_id: str) -> Admission:
+        tenant = await self.session.get(Tenant, tenant_id)
+        tenant_settings = TenantSettings.model_validate(tenant.settings if tenant is not None else {})
+        admission = await admit_chat_message(
+            redis=self.state.redis,
+            limiter=self.state.limiter,
+            tenant_settings=tenant_settings,
+            chat_rate_limit_per_minute=self.state.settings.chat_rate_limit_per_minute,
+            tenant_id=tenant_id,
+            channel=channel,
+            chat_id=chat_id,
+        )
+        note_rate_limit(self.request, admission.rate_limit)
+        return admission
+
+
+def get_chat_gate(request: Request, state: StateDep, session: SessionDep) -> ChatGate:
+    return ChatGate(request=request, state=state, session=session)
+
+
+ChatGateDep = Annotated[ChatGate, Depends(get_chat_gate)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -73,6 +73,62 @@ class ApiKeyOut(BaseModel):
 class ApiKeyCreated(ApiKeyOut):
     #: The key itself. It is shown only in this response; Parley keeps its hash.
     key: str
+
+
+class ErrorOut(BaseModel):
+    """Every error: a sentence, or FastAPI's list of field errors for 422."""
+
+    detail: str | list[dict[str, Any]]
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "The body could not be read (not UTF-8, not JSON)",
+    401: "Missing, unknown or revoked API key",
+    403: "The key lacks the scope, or the tenant is not the key's",
+    404: "No such resource in this tenant",
+    409: "Conflict (e.g. an Idempotency-Key reused with another body)",
+    413: "Body larger than the limit",
+    415: "Unsupported file type",
+    429: "Rate limit or daily quota spent; see Retry-After",
+    502: "A worker failed the request",
+    503: "Database or queue unavailable; retry after Retry-After",
+    504: "No worker answered in time",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for these error statuses."""
+    return {code: {"model": ErrorOut, "description": _ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
+#: What any authenticated route may answer besides its own outcomes (413 and 429, with their
+#: headers, are added to every partner router where the app includes it: `gateway.app.LIMIT_RESPONSES`).
+AUTHENTICATED_ERRORS = error_responses(400, 401, 403, 503)
+
+
+class TenantUsage(BaseModel):
+    """Today's (UTC) counts against the tenant's daily quotas (None: unlimited)."""
+
+    tenant_id: str
+    day: str
+    messages: int
+    tokens: int
+    daily_message_quota: int | None
+    daily_token_quota: int | None
+    resets_at: datetime
+
+
+class LimitExceeded(BaseModel):
+    """A 429: a rate limit (`detail` only) or a daily quota (`quota`, `limit` and `resets_at` too)."""
+
+    detail: str
+    quota: Literal["message", "token"] | None = None
+    limit: int | None = None
+    resets_at: datetime | None = None
+
+
+class BodyTooLarge(BaseModel):
+    detail: str
 
 
 class DeliveryStatus(StrEnum):

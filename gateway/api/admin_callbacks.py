@@ -8,13 +8,21 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from gateway.deps import AdminTenant, SessionDep, StateDep
 from gateway.models import CallbackDelivery
-from gateway.schemas import CallbackDeliveryDetail, CallbackDeliveryOut, DeliveryStatus
+from gateway.schemas import (
+    AUTHENTICATED_ERRORS,
+    CallbackDeliveryDetail,
+    CallbackDeliveryOut,
+    DeliveryStatus,
+    error_responses,
+)
 from gateway.services import callbacks
 
 #: Our ids are hex; anything else is refused (422) before it reaches the database.
 DeliveryId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
-router = APIRouter(prefix="/api/v1/admin/tenants/{tenant_id}/callbacks", tags=["admin: callbacks"])
+router = APIRouter(
+    prefix="/api/v1/admin/tenants/{tenant_id}/callbacks", tags=["admin: callbacks"], responses=AUTHENTICATED_ERRORS
+)
 
 
 def delivery_out(delivery: CallbackDelivery) -> CallbackDeliveryOut:
@@ -41,7 +49,7 @@ def _fields(delivery: CallbackDelivery) -> dict[str, object]:
     }
 
 
-@router.get("", response_model=list[CallbackDeliveryOut])
+@router.get("", response_model=list[CallbackDeliveryOut], responses=error_responses(404))
 async def list_deliveries(
     tenant: AdminTenant,
     session: SessionDep,
@@ -64,13 +72,13 @@ async def _delivery(session: SessionDep, tenant: AdminTenant, delivery_id: str) 
     return delivery
 
 
-@router.get("/{delivery_id}", response_model=CallbackDeliveryDetail)
+@router.get("/{delivery_id}", response_model=CallbackDeliveryDetail, responses=error_responses(404))
 async def read_delivery(delivery_id: DeliveryId, tenant: AdminTenant, session: SessionDep) -> CallbackDeliveryDetail:
     """One delivery with the event body it POSTs."""
     return delivery_detail(await _delivery(session, tenant, delivery_id))
 
 
-@router.post("/{delivery_id}/redeliver", response_model=CallbackDeliveryOut)
+@router.post("/{delivery_id}/redeliver", response_model=CallbackDeliveryOut, responses=error_responses(404, 409))
 async def redeliver(
     delivery_id: DeliveryId, tenant: AdminTenant, session: SessionDep, state: StateDep
 ) -> CallbackDeliveryOut:

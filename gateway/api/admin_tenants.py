@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, status
 from gateway.deps import AdminTenant, Operator, SessionDep
 from gateway.models import ApiKey, Tenant
 from gateway.schemas import (
+    AUTHENTICATED_ERRORS,
     ApiKeyCreated,
     ApiKeyIn,
     ApiKeyOut,
@@ -15,10 +16,11 @@ from gateway.schemas import (
     TenantIn,
     TenantOut,
     TenantPatch,
+    error_responses,
 )
 from gateway.services import api_keys, tenants
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin: tenants and keys"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin: tenants and keys"], responses=AUTHENTICATED_ERRORS)
 
 
 def tenant_out(tenant: Tenant) -> TenantOut:
@@ -36,7 +38,9 @@ def key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut.model_validate(key, from_attributes=True)
 
 
-@router.post("/tenants", status_code=status.HTTP_201_CREATED, response_model=TenantCreated)
+@router.post(
+    "/tenants", status_code=status.HTTP_201_CREATED, response_model=TenantCreated, responses=error_responses(409)
+)
 async def create_tenant(body: TenantIn, _: Operator, session: SessionDep) -> TenantCreated:
     """A new tenant (a business); the response carries its callback signing secret."""
     tenant = await tenants.create_tenant(session, tenant_id=body.id, name=body.name, settings=body.settings)
@@ -50,24 +54,29 @@ async def list_tenants(_: Operator, session: SessionDep) -> list[TenantOut]:
     return [tenant_out(t) for t in await tenants.list_tenants(session)]
 
 
-@router.get("/tenants/{tenant_id}", response_model=TenantOut)
+@router.get("/tenants/{tenant_id}", response_model=TenantOut, responses=error_responses(404))
 async def read_tenant(tenant: AdminTenant) -> TenantOut:
     return tenant_out(tenant)
 
 
-@router.patch("/tenants/{tenant_id}", response_model=TenantOut)
+@router.patch("/tenants/{tenant_id}", response_model=TenantOut, responses=error_responses(404))
 async def patch_tenant(body: TenantPatch, tenant: AdminTenant, session: SessionDep) -> TenantOut:
     return tenant_out(await tenants.update_tenant(session, tenant=tenant, name=body.name, disabled=body.disabled))
 
 
-@router.post("/tenants/{tenant_id}/callback-secret", response_model=CallbackSecret)
+@router.post("/tenants/{tenant_id}/callback-secret", response_model=CallbackSecret, responses=error_responses(404))
 async def rotate_callback_secret(tenant: AdminTenant, session: SessionDep) -> CallbackSecret:
     """A new secret for signing this tenant's callbacks; the old one stops at once."""
     tenant = await tenants.rotate_callback_secret(session, tenant=tenant)
     return CallbackSecret(callback_secret=tenant.callback_secret or "")
 
 
-@router.post("/tenants/{tenant_id}/keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)
+@router.post(
+    "/tenants/{tenant_id}/keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyCreated,
+    responses=error_responses(404),
+)
 async def create_key(body: ApiKeyIn, tenant: AdminTenant, session: SessionDep) -> ApiKeyCreated:
     """A new API key. The key is in this response only: store it now."""
     created = await api_keys.create_key(
@@ -81,12 +90,12 @@ async def create_key(body: ApiKeyIn, tenant: AdminTenant, session: SessionDep) -
     return ApiKeyCreated(**key_out(created.key).model_dump(), key=created.token)
 
 
-@router.get("/tenants/{tenant_id}/keys", response_model=list[ApiKeyOut])
+@router.get("/tenants/{tenant_id}/keys", response_model=list[ApiKeyOut], responses=error_responses(404))
 async def list_keys(tenant: AdminTenant, session: SessionDep, include_revoked: bool = False) -> list[ApiKeyOut]:
     return [key_out(k) for k in await api_keys.list_keys(session, tenant_id=tenant.id, include_revoked=include_revoked)]
 
 
-@router.delete("/tenants/{tenant_id}/keys/{key_id}", response_model=ApiKeyOut)
+@router.delete("/tenants/{tenant_id}/keys/{key_id}", response_model=ApiKeyOut, responses=error_responses(404))
 async def revoke_key(key_id: str, tenant: AdminTenant, session: SessionDep) -> ApiKeyOut:
     """Revoke a key: from now on it is answered 401."""
     key = await api_keys.get_key(session, tenant_id=tenant.id, key_id=key_id)

@@ -5,6 +5,7 @@ from sqlmodel import col, select
 
 from gateway.deps import ConversationsReader, MessagesWriter, SessionDep
 from gateway.models import Conversation, Message, Tenant
+from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services.conversations import close_open_conversations
 from parley_contract.schemas import (
     ChannelSettings,
@@ -16,10 +17,10 @@ from parley_contract.schemas import (
     TranscriptMessage,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["conversations"])
+router = APIRouter(prefix="/api/v1", tags=["conversations"], responses=AUTHENTICATED_ERRORS)
 
 
-@router.get("/conversations/{conversation_id}/messages", response_model=Transcript)
+@router.get("/conversations/{conversation_id}/messages", response_model=Transcript, responses=error_responses(404))
 async def read_transcript(conversation_id: str, principal: ConversationsReader, session: SessionDep) -> Transcript:
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None or conversation.tenant_id != principal.tenant_id:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, 
 from gateway.api.knowledge import store_upload
 from gateway.deps import AppState, EventsDep, InternalCaller, RedisDep, SessionDep, SettingsDep, StateDep
 from gateway.services import knowledge
+from gateway.services.quotas import record_tokens
 from gateway.services.replies import publish_reply
 from gateway.services.tasks import claim_task, complete_task, fail_task
 from parley_contract.schemas import (
@@ -45,6 +46,9 @@ async def complete(
     reply = await complete_task(session, task_id=task_id, completion=completion)
     if reply is not None:
         _send_callbacks_now(state)
+        # Counted once: a repeated completion of a finished task stores nothing (reply is None).
+        tokens = (completion.timings.prompt_tokens or 0) + (completion.timings.completion_tokens or 0)
+        await record_tokens(redis, tenant_id=reply.tenant_id, tokens=tokens)
         await publish_reply(redis=redis, events=events, reply=reply)
     return {"stored": reply is not None}
 

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gateway.deps import JobsDep, KnowledgeReader, KnowledgeWriter, SessionDep, SettingsDep
 from gateway.jobs import SearchFailed, SearchTimeout
 from gateway.models import Document
+from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services import knowledge
 from parley_contract.schemas import (
     DocumentAccepted,
@@ -16,7 +17,7 @@ from parley_contract.schemas import (
     SearchResponse,
 )
 
-router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
+router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"], responses=AUTHENTICATED_ERRORS)
 
 
 async def store_upload(
@@ -36,7 +37,9 @@ async def store_upload(
     return await knowledge.store_document(session, tenant_id=tenant_id, filename=filename, content=content)
 
 
-@router.post("/documents", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentAccepted)
+@router.post(
+    "/documents", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentAccepted, responses=error_responses(415)
+)
 async def upload_document(
     file: Annotated[UploadFile, File(description="A .md, .txt, .pdf, .html or .csv file")],
     principal: KnowledgeWriter,
@@ -59,7 +62,7 @@ async def list_documents(principal: KnowledgeReader, session: SessionDep) -> lis
     return [knowledge.document_out(d) for d in documents]
 
 
-@router.get("/documents/{document_id}", response_model=DocumentOut)
+@router.get("/documents/{document_id}", response_model=DocumentOut, responses=error_responses(404))
 async def read_document(document_id: str, principal: KnowledgeReader, session: SessionDep) -> DocumentOut:
     document = await knowledge.get_document(session, tenant_id=principal.tenant_id, document_id=document_id)
     if document is None:
@@ -67,7 +70,12 @@ async def read_document(document_id: str, principal: KnowledgeReader, session: S
     return knowledge.document_out(document)
 
 
-@router.delete("/documents/{document_id}", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentOut)
+@router.delete(
+    "/documents/{document_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DocumentOut,
+    responses=error_responses(404),
+)
 async def delete_document(
     document_id: str, principal: KnowledgeWriter, session: SessionDep, jobs: JobsDep
 ) -> DocumentOut:
@@ -80,7 +88,7 @@ async def delete_document(
     return knowledge.document_out(document)
 
 
-@router.post("/search", response_model=SearchResponse)
+@router.post("/search", response_model=SearchResponse, responses=error_responses(502, 504))
 async def search(
     request: SearchRequest, principal: KnowledgeReader, jobs: JobsDep, settings: SettingsDep
 ) -> SearchResponse:

@@ -4,21 +4,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, status
 
-from gateway.deps import JobsDep, MessagesWriter, SessionDep, SettingsDep
+from gateway.deps import ChatGateDep, JobsDep, MessagesWriter, SessionDep, SettingsDep
+from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services.feedback import find_answer, store_feedback
-from gateway.services.messages import IdempotencyConflict, accept_message
+from gateway.services.messages import IdempotencyConflict, accept_message, find_task_by_key
+from gateway.services.quotas import Admission, QuotaExceeded
 from parley_contract.schemas import FeedbackIn, FeedbackOut, MessageAccepted, MessageIn, TaskStatus
 
-router = APIRouter(prefix="/api/v1", tags=["messages"])
+router = APIRouter(prefix="/api/v1", tags=["messages"], responses=AUTHENTICATED_ERRORS)
 
 
-@router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessageAccepted)
+@router.post(
+    "/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessageAccepted, responses=error_responses(409)
+)
 async def post_message(
     message: MessageIn,
     principal: MessagesWriter,
     session: SessionDep,
     jobs: JobsDep,
     settings: SettingsDep,
+    gate: ChatGateDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> MessageAccepted:
     """Accept a customer's message; the answer is made by a worker (poll the task)."""
@@ -33,8 +38,18 @@ async def post_message(
                 }
             ],
         )
+    admission: Admission | None = None
     try:
-        task, _created = await accept_message(
+        admission = await gate.admit(tenant_id=principal.tenant_id, channel=message.channel, chat_id=message.chat_id)
+    except QuotaExceeded:
+        # A retry of a message already accepted is answered with its task, not refused.
+        if idempotency_key is None or not await find_task_by_key(
+            session, tenant_id=principal.tenant_id, idempotency_key=idempotency_key
+        ):
+            raise
+    created = False
+    try:
+        task, created = await accept_message(
             session,
             tenant_id=principal.tenant_id,
             message=message,
@@ -44,13 +59,17 @@ async def post_message(
         )
     except IdempotencyConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    finally:
+        if admission is not None and not created:
+            # The quota counts new tasks only: give back a duplicate's (or a failed attempt's) count.
+            await admission.release()
     if task.status == TaskStatus.queued:
         # Also for a duplicate: if the first enqueue was lost, this puts the job back.
         await jobs.enqueue_answer(task.id)
     return MessageAccepted(task_id=task.id, conversation_id=task.conversation_id, status=TaskStatus(task.status))
 
 
-@router.post("/messages/{answer_id}/feedback", response_model=FeedbackOut)
+@router.post("/messages/{answer_id}/feedback", response_model=FeedbackOut, responses=error_responses(404))
 async def post_feedback(
     answer_id: str, feedback: FeedbackIn, principal: MessagesWriter, session: SessionDep
 ) -> FeedbackOut:

@@ -8,15 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from gateway.deps import EventsDep, StateDep, TasksReader
+from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services.tasks import get_task, task_out
 from parley_contract.schemas import TaskOut, TaskStatus
 
-router = APIRouter(prefix="/api/v1", tags=["tasks"])
+router = APIRouter(prefix="/api/v1", tags=["tasks"], responses=AUTHENTICATED_ERRORS)
 
 _FINISHED = (TaskStatus.done, TaskStatus.failed)
 
 
-@router.get("/tasks/{task_id}", response_model=TaskOut)
+@router.get("/tasks/{task_id}", response_model=TaskOut, responses=error_responses(404))
 async def read_task(
     task_id: str,
     principal: TasksReader,

@@ -1,0 +1,1 @@
+"""Pure ASGI middleware of the gateway (pure ASGI so streaming responses pass through untouched)."""
