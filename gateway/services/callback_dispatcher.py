@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
+import socket
 import time
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -27,6 +30,27 @@ log = logging.getLogger(__name__)
 
 #: Time beyond the request timeout before a claimed attempt whose process died is tried again.
 LEASE_MARGIN_SECONDS = 30.0
+
+
+async def non_public_address(url: str) -> str | None:
+    """Why the URL must not be called (it resolves to a loopback, private or reserved address), or None.
+
+    Partners choose callback URLs: without this a key could make the gateway POST into its own network.
+    """
+    parsed = urlsplit(url)
+    host = parsed.hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, parsed.port or 443, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot resolve {host!r}: {exc}"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return (
+                f"the callback URL's host {host!r} resolves to the non-public address {address}; "
+                "set CALLBACK_ALLOW_PRIVATE_URLS=true to allow that"
+            )
+    return None
 
 
 def event_body(payload: dict[str, object]) -> bytes:
@@ -137,6 +161,10 @@ class CallbackDispatcher:
             tenant = await session.get(Tenant, delivery.tenant_id)
         if tenant is None or not tenant.callback_secret:
             return None, "the tenant has no callback secret: set one (POST .../callback-secret), then redeliver"
+        if not self._settings.callbacks_may_reach_private_addresses:
+            refused = await non_public_address(delivery.url)
+            if refused is not None:
+                return None, refused
         body = event_body(delivery.payload)
         timestamp = int(time.time())
         headers = {

@@ -20,7 +20,9 @@ from gateway.db import make_engine, make_sessionmaker
 from gateway.migrate import upgrade
 from gateway.models import CallbackDelivery, Tenant, utcnow
 from gateway.schemas import DeliveryStatus
+from gateway.services.callback_dispatcher import non_public_address
 from gateway.services.callbacks import backoff_seconds, claim_due, record_attempt
+from gateway.settings import GatewaySettings
 from gateway.signing import sign, verify
 from tests.conftest import fresh_postgres_database, redis_url
 from tests.support.callback_receiver import CallbackReceiver, Received
@@ -392,3 +394,18 @@ def test_callback_url_must_be_http(partner_stack: Stack) -> None:
         headers=partner.admin.headers,
     )
     assert response.status_code == 422
+
+
+def test_private_callback_addresses_are_refused_in_production() -> None:
+    for url in ("http://127.0.0.1:8000/hook", "http://10.1.2.3/hook", "http://[::1]/hook", "http://169.254.169.254/"):
+        reason = asyncio.run(non_public_address(url))
+        assert reason is not None and "CALLBACK_ALLOW_PRIVATE_URLS" in reason, url
+    assert asyncio.run(non_public_address("https://93.184.215.14/hook")) is None
+    production = GatewaySettings(
+        _env_file=None, parley_env="production", service_token="s" * 20, admin_token="a" * 20, worker_token="w" * 20
+    )
+    assert production.callbacks_may_reach_private_addresses is False
+    assert gateway_settings(database_url="sqlite://", redis_url="redis://x").callbacks_may_reach_private_addresses
+    assert not gateway_settings(
+        database_url="sqlite://", redis_url="redis://x", callback_allow_private_urls=False
+    ).callbacks_may_reach_private_addresses
