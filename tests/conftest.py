@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from tests.support.fake_llm import FakeLLM
+from tests.support.redis_server import RedisServer
 from tests.support.servers import ROOT
 from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
@@ -134,3 +135,12 @@ def partner_stack(tmp_path_factory: pytest.TempPathFactory, partner_llm: FakeLLM
         ) as stack,
     ):
         yield stack
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A throwaway redis-server of the test's own, for tests that stop or kill it."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.destroy()

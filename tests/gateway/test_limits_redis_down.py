@@ -15,14 +15,6 @@ pytestmark = pytest.mark.fault
 
 
 @pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.destroy()
-
-
-@pytest.fixture
 def gateway_only(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> Iterator[Stack]:
     with fresh_postgres_database("parley_limits_down") as database_url:
         stack = start_stack(

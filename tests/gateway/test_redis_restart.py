@@ -15,14 +15,6 @@ pytestmark = pytest.mark.fault
 
 
 @pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.destroy()
-
-
-@pytest.fixture
 def fake_llm() -> Iterator[FakeLLM]:
     fake = FakeLLM().start()
     fake.add(Rule(when="question", answer="An answer.", delay_seconds=0.5))
