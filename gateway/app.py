@@ -14,7 +14,18 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 
-from gateway.api import admin_tenants, conversations, health, internal, knowledge, messages, tasks
+from gateway.api import (
+    admin_conversations,
+    admin_prompts,
+    admin_tasks,
+    admin_tenants,
+    conversations,
+    health,
+    internal,
+    knowledge,
+    messages,
+    tasks,
+)
 from gateway.db import make_engine, make_sessionmaker
 from gateway.deps import AppState
 from gateway.events import TaskEvents
@@ -91,7 +102,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
     )
-    for module in (messages, tasks, conversations, knowledge, admin_tenants, health, internal):
+    for module in (
+        messages,
+        tasks,
+        conversations,
+        knowledge,
+        admin_tenants,
+        admin_prompts,
+        admin_tasks,
+        admin_conversations,
+        health,
+        internal,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(ConnectionError, _database_unavailable)
