@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
+from pydantic import ValidationError
 
 from gateway.deps import AdminTenant, SessionDep
 from gateway.models import PromptVersion, Tenant
@@ -43,7 +45,7 @@ async def create_prompt(body: PromptIn, tenant: AdminTenant, session: SessionDep
             session, tenant=tenant, text=body.text, note=body.note, activate=body.activate
         )
     except prompts.InvalidTemplate as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return prompt_out(prompt, tenant)
 
 
@@ -121,5 +123,6 @@ async def patch_settings(
     changes = body.model_dump(mode="json", exclude_unset=True)
     try:
         return await tenant_settings.write_settings(session, tenant=tenant, values={**current, **changes})
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+    except ValidationError as exc:
+        # e.g. `null` for a field that needs a value: the same 422 shape as any invalid body.
+        raise RequestValidationError(exc.errors(include_url=False)) from exc

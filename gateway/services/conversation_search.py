@@ -91,7 +91,7 @@ async def search(
             .where(*conditions)
         )
     ).one()
-    rows = await session.execute(
+    rows = await session.exec(  # type: ignore[call-overload]
         joined.where(*conditions).order_by(stats.c.last_at.desc(), col(Conversation.id)).limit(limit).offset(offset)
     )
     hits = [

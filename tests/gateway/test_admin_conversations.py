@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+
+from tests.conftest import fresh_postgres_database, redis_url
 from tests.gateway.admin_support import ask, new_tenant, post_message
-from tests.support.stack import Stack
+from tests.support.stack import Stack, start_stack
 
 
 def test_search_finds_a_conversation_by_a_word_and_not_another_tenants(partner_stack: Stack) -> None:
@@ -67,3 +73,32 @@ def test_transcript_exports_as_json_and_csv(partner_stack: Stack) -> None:
     )
     other = new_tenant(partner_stack)
     assert other.admin.get(other.url(f"/conversations/{conversation}/export")).status_code == 404
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def gateway_only(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
+    """A gateway without a worker (messages stay queued) on each database."""
+    with contextlib.ExitStack() as resources:
+        if request.param == "postgres":
+            database_url = resources.enter_context(fresh_postgres_database("parley_admin"))
+        else:
+            database_url = f"sqlite:///{tmp_path / 'parley.db'}"
+        stack = start_stack(name="admin", workdir=tmp_path, database_url=database_url, redis_url=redis_url(8))
+        resources.callback(stack.close)
+        yield stack
+
+
+def test_search_is_case_insensitive_and_filters_dates_on_both_databases(gateway_only: Stack) -> None:
+    tenant = new_tenant(gateway_only)
+    post_message(tenant, "Ist die LIEFERUNG nach Dubai kostenlos?", chat_id="de-1")
+    post_message(tenant, "Where is my order?", chat_id="en-1")
+    page = tenant.admin.get(tenant.url("/conversations"), params={"q": "lieferung"}).json()
+    assert [h["chat_id"] for h in page["items"]] == ["de-1"]
+    assert page["items"][0]["message_count"] == 1
+    now = datetime.now(UTC)
+    window = {"since": (now - timedelta(minutes=5)).isoformat(), "until": (now + timedelta(minutes=5)).isoformat()}
+    assert tenant.admin.get(tenant.url("/conversations"), params=window).json()["total"] == 2
+    naive_future = (now + timedelta(minutes=5)).replace(tzinfo=None).isoformat()  # no offset: UTC
+    assert tenant.admin.get(tenant.url("/conversations"), params={"since": naive_future}).json()["total"] == 0
+    earlier = {"until": (now - timedelta(minutes=5)).isoformat()}
+    assert tenant.admin.get(tenant.url("/conversations"), params=earlier).json()["total"] == 0
