@@ -3,10 +3,10 @@ in `parley_contract.schemas`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, create_model
 from pydantic.fields import FieldInfo
 
 from gateway.auth import Scope
@@ -76,6 +76,16 @@ class ApiKeyCreated(ApiKeyOut):
     key: str
 
 
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+#: Versions, offsets and counts beyond this overflow the databases' integers.
+MAX_INT = 2**31 - 1
+
+
 class PromptIn(_Strict):
     #: May use {business_name} and {language_hint}; write a literal brace as {{ or }}.
     text: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
@@ -89,8 +99,8 @@ class PromptOut(BaseModel):
     text: str
     note: str | None
     active: bool
-    created_at: datetime
-    activated_at: datetime | None
+    created_at: UtcDatetime
+    activated_at: UtcDatetime | None
 
 
 class PromptDiff(BaseModel):
@@ -106,8 +116,8 @@ class FailedTaskOut(BaseModel):
     conversation_id: str
     error: str | None
     attempts: int
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None
 
 
 class FailedTaskPage(BaseModel):
@@ -122,8 +132,8 @@ class ConversationHitOut(BaseModel):
     is_open: bool
     message_count: int
     user_message_count: int
-    first_message_at: datetime
-    last_message_at: datetime
+    first_message_at: UtcDatetime
+    last_message_at: UtcDatetime
 
 
 class ConversationPage(BaseModel):

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from gateway.deps import AdminTenant, SessionDep
 from gateway.models import Conversation, Message, Tenant
-from gateway.schemas import ConversationHitOut, ConversationPage
+from gateway.schemas import MAX_INT, ConversationHitOut, ConversationPage
 from gateway.services import conversation_search
 from gateway.services.conversation_search import SearchFilters
 from parley_contract.schemas import Role, Transcript, TranscriptMessage
@@ -64,7 +64,7 @@ async def search_conversations(
     session: SessionDep,
     filters: Filters,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> ConversationPage:
     """Conversations matching every filter given, the most recently active first."""
     hits, total = await conversation_search.search(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi import APIRouter, Body, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
 
 from gateway.deps import AdminTenant, SessionDep
 from gateway.models import PromptVersion, Tenant
-from gateway.schemas import PromptDiff, PromptIn, PromptOut, TenantSettingsIn, TenantSettingsPatch
+from gateway.schemas import MAX_INT, PromptDiff, PromptIn, PromptOut, TenantSettingsIn, TenantSettingsPatch
 from gateway.services import prompts, tenant_settings
 from parley_contract.schemas import TenantSettings
 
@@ -45,7 +45,8 @@ async def create_prompt(body: PromptIn, tenant: AdminTenant, session: SessionDep
             session, tenant=tenant, text=body.text, note=body.note, activate=body.activate
         )
     except prompts.InvalidTemplate as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+        error = {"type": "value_error", "loc": ("body", "text"), "msg": str(exc), "input": body.text}
+        raise RequestValidationError([error]) from exc
     return prompt_out(prompt, tenant)
 
 
@@ -62,8 +63,8 @@ async def list_prompts(tenant: AdminTenant, session: SessionDep) -> list[PromptO
 async def diff_prompts(
     tenant: AdminTenant,
     session: SessionDep,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_INT)],
     format: Literal["json", "text"] = "json",
 ) -> Any:
     """The unified diff between two versions (`format=text`: as a plain diff file)."""
@@ -77,12 +78,16 @@ async def diff_prompts(
 
 
 @router.get("/prompts/{version}", response_model=PromptOut)
-async def read_prompt(version: int, tenant: AdminTenant, session: SessionDep) -> PromptOut:
+async def read_prompt(
+    version: Annotated[int, Path(ge=1, le=MAX_INT)], tenant: AdminTenant, session: SessionDep
+) -> PromptOut:
     return prompt_out(await _version(session, tenant, version), tenant)
 
 
 @router.post("/prompts/{version}/activate", response_model=PromptOut)
-async def activate_prompt(version: int, tenant: AdminTenant, session: SessionDep) -> PromptOut:
+async def activate_prompt(
+    version: Annotated[int, Path(ge=1, le=MAX_INT)], tenant: AdminTenant, session: SessionDep
+) -> PromptOut:
     """Answer with this version from the next task on."""
     prompt = await prompts.activate_version(session, tenant=tenant, prompt=await _version(session, tenant, version))
     return prompt_out(prompt, tenant)

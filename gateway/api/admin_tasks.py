@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from gateway.deps import AdminTenant, JobsDep, SessionDep
 from gateway.models import Task, Tenant
-from gateway.schemas import FailedTaskOut, FailedTaskPage
+from gateway.schemas import MAX_INT, FailedTaskOut, FailedTaskPage
 from gateway.services import failed_tasks
 from gateway.services.tasks import get_task, task_out
 from parley_contract.schemas import TaskOut
@@ -28,7 +28,7 @@ async def list_failed_tasks(
     tenant: AdminTenant,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> FailedTaskPage:
     """Failed tasks that were not discarded, newest first, with the error."""
     tasks, total = await failed_tasks.list_failed(session, tenant_id=tenant.id, limit=limit, offset=offset)
