@@ -47,7 +47,7 @@ def _transcript(conversation: Conversation, messages: list[Message]) -> Transcri
                 role=Role(m.role),
                 text=m.text,
                 task_id=m.task_id,
-                created_at=conversation_search._aware(m.created_at),
+                created_at=conversation_search.as_utc(m.created_at),
             )
             for m in messages
         ],

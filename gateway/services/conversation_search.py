@@ -44,7 +44,7 @@ def _utc(value: datetime, *, naive: bool) -> datetime:
     return value.replace(tzinfo=None) if naive else value
 
 
-def _aware(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
@@ -99,8 +99,8 @@ async def search(
             conversation=conversation,
             message_count=int(count),
             user_message_count=int(users or 0),
-            first_message_at=_aware(first_at) if isinstance(first_at, datetime) else datetime.fromisoformat(first_at),
-            last_message_at=_aware(last_at) if isinstance(last_at, datetime) else datetime.fromisoformat(last_at),
+            first_message_at=as_utc(first_at) if isinstance(first_at, datetime) else datetime.fromisoformat(first_at),
+            last_message_at=as_utc(last_at) if isinstance(last_at, datetime) else datetime.fromisoformat(last_at),
         )
         for conversation, count, users, first_at, last_at in rows.all()
     ]
@@ -138,5 +138,5 @@ def transcript_csv(rows: list[tuple[Conversation, list[Message]]], *, with_conve
     for conversation, messages in rows:
         head = [conversation.id, conversation.channel, conversation.chat_id] if with_conversation else []
         for m in messages:
-            writer.writerow([*head, _aware(m.created_at).isoformat(), m.role, m.text, m.task_id or ""])
+            writer.writerow([*head, as_utc(m.created_at).isoformat(), m.role, m.text, m.task_id or ""])
     return buffer.getvalue()
