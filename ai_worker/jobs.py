@@ -55,7 +55,7 @@ def answer_task(task_id: str) -> dict[str, Any]:
     started = time.perf_counter()
     timings = Timings(queue_wait_ms=round(claim.queue_wait_ms, 1))
     try:
-        llm = rt.require_llm()
+        llm = rt.llm_for(claim.settings)
         retrieval = rt.retriever.search(claim.tenant_id, claim.text, claim.settings.top_k)
         timings.retrieval_ms = round(retrieval.took_ms, 1)
         messages = build_messages(
@@ -64,6 +64,7 @@ def answer_task(task_id: str) -> dict[str, Any]:
             history=claim.history,
             settings=claim.settings,
             language=claim.language,
+            prompt=claim.prompt,
         )
         stats = GenerationStats()
         generation_started = time.perf_counter()

@@ -30,14 +30,34 @@ def format_excerpts(hits: list[Hit], *, max_chars: int = MAX_EXCERPT_CHARS) -> s
     return "\n\n".join(blocks) if blocks else "(no excerpts found)"
 
 
+def business_facts(settings: TenantSettings) -> str:
+    """Lines about the business the model may need: when someone is there, which languages it serves."""
+    lines = []
+    if settings.working_hours:
+        lines.append(f"Working hours of {settings.business_name}: {settings.working_hours}.")
+    if settings.languages:
+        lines.append(f"{settings.business_name} answers in these languages: {', '.join(settings.languages)}.")
+    return "\n".join(lines)
+
+
 def build_messages(
-    *, question: str, hits: list[Hit], history: list[HistoryTurn], settings: TenantSettings, language: str | None
+    *,
+    question: str,
+    hits: list[Hit],
+    history: list[HistoryTurn],
+    settings: TenantSettings,
+    language: str | None,
+    prompt: str | None = None,
 ) -> list[ChatMessage]:
-    template = settings.system_prompt or DEFAULT_SYSTEM_PROMPT
+    """`prompt` is the tenant's active prompt version; without one, its system_prompt setting or the default."""
+    template = prompt or settings.system_prompt or DEFAULT_SYSTEM_PROMPT
     instructions = template.format(
         business_name=settings.business_name,
         language_hint=f" (language code {language})" if language else "",
     )
+    facts = business_facts(settings)
+    if facts:
+        instructions = f"{instructions}\n\n{facts}"
     system = f"{instructions}\n\nKnowledge base excerpts:\n{format_excerpts(hits)}"
     messages: list[ChatMessage] = [{"role": "system", "content": system}]
     for turn in history:

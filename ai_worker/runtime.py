@@ -26,6 +26,7 @@ from ai_worker.retrieval.keyword import KeywordIndex
 from ai_worker.retrieval.store import VectorStore, make_client
 from ai_worker.settings import WorkerSettings
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
+from parley_contract.schemas import TenantSettings
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,14 @@ class Runtime:
         if self.llm is None:
             raise LLMError("; ".join(c.detail for name, c in self.components.items() if name.startswith("llm")))
         return self.llm
+
+    def llm_for(self, settings: TenantSettings) -> LLMProvider:
+        """The chain arranged for a tenant: its `provider` first, its `model` asked of hosted providers."""
+        llm = self.require_llm()
+        if settings.provider is None and settings.model is None:
+            return llm
+        chain = llm if isinstance(llm, ResilientLLM) else ResilientLLM([llm])
+        return chain.arranged(lead=settings.provider, model=settings.model)
 
     def close(self) -> None:
         if self.llm is not None:

@@ -17,6 +17,9 @@ from sqlalchemy.exc import DBAPIError
 
 from gateway.api import (
     admin_callbacks,
+    admin_conversations,
+    admin_prompts,
+    admin_tasks,
     admin_tenants,
     admin_usage,
     conversations,
@@ -130,7 +133,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
     )
-    for module in (messages, tasks, conversations, knowledge, admin_tenants, admin_usage, admin_callbacks):
+    for module in (messages, tasks, conversations, knowledge, admin_tenants, admin_usage,
+                   admin_callbacks, admin_prompts, admin_tasks, admin_conversations):
         app.include_router(module.router, responses=LIMIT_RESPONSES)
     for module in (health, internal):
         app.include_router(module.router)

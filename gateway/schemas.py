@@ -3,13 +3,15 @@ in `parley_contract.schemas`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic.fields import FieldInfo
 
 from gateway.auth import Scope
+from parley_contract.schemas import TenantSettings
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -156,3 +158,87 @@ class CallbackDeliveryOut(BaseModel):
 class CallbackDeliveryDetail(CallbackDeliveryOut):
     #: The event body exactly as it is POSTed (its `id` is the delivery id).
     payload: dict[str, Any]
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+#: Versions, offsets and counts beyond this overflow the databases' integers.
+MAX_INT = 2**31 - 1
+
+
+class PromptIn(_Strict):
+    #: May use {business_name} and {language_hint}; write a literal brace as {{ or }}.
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    activate: bool = False
+
+
+class PromptOut(BaseModel):
+    id: str
+    version: int
+    text: str
+    note: str | None
+    active: bool
+    created_at: UtcDatetime
+    activated_at: UtcDatetime | None
+
+
+class PromptDiff(BaseModel):
+    from_version: int
+    to_version: int
+    #: The unified diff as one text, and the same lines one by one.
+    unified: str
+    lines: list[str]
+
+
+class FailedTaskOut(BaseModel):
+    task_id: str
+    conversation_id: str
+    error: str | None
+    attempts: int
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None
+
+
+class FailedTaskPage(BaseModel):
+    items: list[FailedTaskOut]
+    total: int
+
+
+class ConversationHitOut(BaseModel):
+    conversation_id: str
+    channel: str
+    chat_id: str
+    is_open: bool
+    message_count: int
+    user_message_count: int
+    first_message_at: UtcDatetime
+    last_message_at: UtcDatetime
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationHitOut]
+    total: int
+
+
+class TenantSettingsIn(TenantSettings):
+    """The whole settings object (PUT): unknown fields are a 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _optional(field: FieldInfo) -> tuple[Any, None]:
+    constrained = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    return constrained | None, None  # type: ignore[operator]
+
+
+#: Some settings (PATCH): the fields sent replace the stored ones; unknown fields are a 422.
+TenantSettingsPatch: type[BaseModel] = create_model(
+    "TenantSettingsPatch",
+    __config__=ConfigDict(extra="forbid"),
+    **{name: _optional(field) for name, field in TenantSettings.model_fields.items()},  # type: ignore[call-overload]
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 
@@ -30,6 +31,12 @@ class OpenAICompatibleProvider:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
         )
+
+    def with_model(self, model: str) -> OpenAICompatibleProvider:
+        """The same provider (and connection pool) asking for another model."""
+        view = copy.copy(self)
+        view.model = model
+        return view
 
     def stream(
         self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, stats: GenerationStats

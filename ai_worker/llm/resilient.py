@@ -8,6 +8,7 @@ on only from an attempt that finished, so a retry never shows the customer half 
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import pybreaker
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError, LLMProvider
+from ai_worker.llm.openai_compat import OpenAICompatibleProvider
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,25 @@ class ResilientLLM:
             )
             for p in self.providers
         }
+
+    def arranged(self, *, lead: str | None, model: str | None) -> ResilientLLM:
+        """This chain for one tenant: the provider named `lead` first (LLMError if this worker did not
+        load it), and `model` asked of the hosted OpenAI-compatible providers. Circuit breakers are shared."""
+        providers = list(self.providers)
+        if lead is not None:
+            leading = [p for p in providers if p.name == lead]
+            if not leading:
+                loaded = ", ".join(p.name for p in providers)
+                raise LLMError(f"the tenant's provider {lead!r} is not loaded in this worker (loaded: {loaded})")
+            providers = leading + [p for p in providers if p.name != lead]
+        chain = copy.copy(self)
+        chain.providers = []
+        chain.breakers = {}
+        for provider in providers:
+            view = provider.with_model(model) if model and isinstance(provider, OpenAICompatibleProvider) else provider
+            chain.providers.append(view)
+            chain.breakers[id(view)] = self.breakers[id(provider)]
+        return chain
 
     def _attempt(
         self, provider: LLMProvider, messages: list[ChatMessage], *, max_tokens: int, temperature: float

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gateway.models import Contact, Conversation, Message, Task, Tenant, utcnow
+from gateway.models import Contact, Conversation, Message, PromptVersion, Task, Tenant, utcnow
 from gateway.services.callbacks import add_delivery
 from parley_contract.schemas import (
     HistoryTurn,
@@ -88,6 +88,11 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
     )
     history = [HistoryTurn(role=Role(m.role), text=m.text) for m in reversed(history_rows.all())]
     contact = await session.get(Contact, conversation.contact_id)
+    # The worker always answers with the tenant's active version; the task records which one.
+    prompt = await session.get(PromptVersion, tenant.active_prompt_id) if tenant.active_prompt_id else None
+    task.prompt_version = prompt.version if prompt else None
+    session.add(task)
+    await session.commit()
     return TaskClaim(
         task_id=task.id,
         tenant_id=task.tenant_id,
@@ -98,6 +103,8 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
         settings=settings,
         attempt=task.attempts,
         queue_wait_ms=(now - _aware(task.created_at)).total_seconds() * 1000,
+        prompt=prompt.text if prompt else None,
+        prompt_version=prompt.version if prompt else None,
     )
 
 

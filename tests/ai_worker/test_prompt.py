@@ -51,3 +51,20 @@ def test_transcript_for_models_without_a_chat_template() -> None:
         ]
     )
     assert prompt == "Be brief.\n\nCustomer: Hello\nAssistant: Hi!\nCustomer: Open today?\nAssistant:"
+
+
+def test_the_active_prompt_version_wins_and_business_facts_are_added() -> None:
+    settings = TenantSettings(
+        business_name="Dune & Oak Home",
+        system_prompt="The old {business_name} prompt",
+        working_hours="Sat-Thu 10:00-22:00 GST",
+        languages=["en", "ar"],
+    )
+    version = "Version prompt for {business_name}{language_hint}."
+    system = build_messages(question="hi", hits=[], history=[], settings=settings, language="ar", prompt=version)[0]
+    assert system["content"].startswith("Version prompt for Dune & Oak Home (language code ar).")
+    assert "old" not in system["content"]
+    assert "Working hours of Dune & Oak Home: Sat-Thu 10:00-22:00 GST." in system["content"]
+    assert "answers in these languages: en, ar." in system["content"]
+    without = build_messages(question="hi", hits=[], history=[], settings=settings, language=None)[0]
+    assert without["content"].startswith("The old Dune & Oak Home prompt")

@@ -95,3 +95,14 @@ def test_the_last_provider_is_always_tried(primary: FakeLLM) -> None:
             ask(chain)
     answer, _stats = ask(chain)
     assert answer == "primary answer"
+
+
+def test_a_tenant_arrangement_asks_for_its_model_and_refuses_a_provider_not_loaded(primary: FakeLLM) -> None:
+    chain = ResilientLLM([provider(primary)], FAST)
+    tenant_chain = chain.arranged(lead="openai", model="tenant-model")
+    assert ask(tenant_chain)[0] == "primary answer"
+    assert primary.requests[-1]["model"] == "tenant-model"
+    assert ask(chain)[0] == "primary answer" and primary.requests[-1]["model"] == "m"  # the worker's own is unchanged
+    assert list(tenant_chain.breakers.values()) == list(chain.breakers.values())  # one breaker per real provider
+    with pytest.raises(LLMError, match="'llamacpp' is not loaded in this worker"):
+        chain.arranged(lead="llamacpp", model=None)

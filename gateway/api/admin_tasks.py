@@ -1,0 +1,58 @@
+"""Admin API: a tenant's failed tasks (list with the error, requeue, discard)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from gateway.deps import AdminTenant, JobsDep, SessionDep
+from gateway.models import Task, Tenant
+from gateway.schemas import MAX_INT, FailedTaskOut, FailedTaskPage
+from gateway.services import failed_tasks
+from gateway.services.tasks import get_task, task_out
+from parley_contract.schemas import TaskOut
+
+router = APIRouter(prefix="/api/v1/admin/tenants/{tenant_id}/tasks", tags=["admin: failed tasks"])
+
+
+async def _task(session: SessionDep, tenant: Tenant, task_id: str) -> Task:
+    task = await get_task(session, tenant_id=tenant.id, task_id=task_id)
+    if task is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
+    return task
+
+
+@router.get("/failed", response_model=FailedTaskPage)
+async def list_failed_tasks(
+    tenant: AdminTenant,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+) -> FailedTaskPage:
+    """Failed tasks that were not discarded, newest first, with the error."""
+    tasks, total = await failed_tasks.list_failed(session, tenant_id=tenant.id, limit=limit, offset=offset)
+    return FailedTaskPage(
+        items=[FailedTaskOut.model_validate(task_out(t).model_dump() | {"attempts": t.attempts}) for t in tasks],
+        total=total,
+    )
+
+
+@router.post("/{task_id}/requeue", status_code=status.HTTP_202_ACCEPTED, response_model=TaskOut)
+async def requeue_task(task_id: str, tenant: AdminTenant, session: SessionDep, jobs: JobsDep) -> TaskOut:
+    """Answer a failed task again: it goes back to `queued` and is delivered like any other."""
+    task = await _task(session, tenant, task_id)
+    if not await failed_tasks.mark_requeued(session, task=task):
+        raise HTTPException(status.HTTP_409_CONFLICT, f"task {task_id!r} is {task.status}, not failed")
+    # Should Redis fail here, the task is queued in the database and the reconciler enqueues it.
+    await jobs.requeue_answer(task.id, held_too_long=False)
+    return task_out(task)
+
+
+@router.post("/{task_id}/discard", response_model=TaskOut)
+async def discard_task(task_id: str, tenant: AdminTenant, session: SessionDep) -> TaskOut:
+    """Hide a failed task from the failed list (it stays failed)."""
+    task = await _task(session, tenant, task_id)
+    if not await failed_tasks.discard(session, task=task):
+        raise HTTPException(status.HTTP_409_CONFLICT, f"task {task_id!r} is {task.status}, not failed")
+    return task_out(task)
