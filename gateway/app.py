@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis import Redis as SyncRedis
@@ -19,15 +21,25 @@ from gateway.db import make_engine, make_sessionmaker
 from gateway.deps import AppState
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
+from gateway.metrics import GatewayMetrics, instrument
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
 from gateway.services.reconciler import Reconciler
 from gateway.settings import GatewaySettings
+from parley_contract.logging import REQUEST_ID_HEADER
 
 log = logging.getLogger(__name__)
+
+#: A caller's X-Request-ID is kept if it looks like an id (it is stored on the task: 64 chars at most).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _valid_request_id(value: str) -> bool:
+    return _REQUEST_ID.fullmatch(value) is not None
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
+    metrics = GatewayMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +63,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             jobs=JobQueue(sync_redis),
             events=events,
             authenticator=ApiKeyAuthenticator(sessions),
+            metrics=metrics,
         )
         state: AppState = app.state.parley
         try:
@@ -93,6 +106,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     for module in (messages, tasks, conversations, knowledge, admin_tenants, health, internal):
         app.include_router(module.router)
+    instrument(app, metrics)
+    # Added last, so it runs first: every other layer (and its log lines) sees the request id.
+    app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=_valid_request_id)
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(ConnectionError, _database_unavailable)
     app.add_exception_handler(RedisConnectionError, _queue_unavailable)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
 
 from gateway.api.knowledge import store_upload
-from gateway.deps import EventsDep, InternalCaller, RedisDep, SessionDep, SettingsDep
+from gateway.deps import EventsDep, InternalCaller, MetricsDep, RedisDep, SessionDep, SettingsDep
 from gateway.services import knowledge
 from gateway.services.replies import publish_reply
 from gateway.services.tasks import claim_task, complete_task, fail_task
@@ -34,20 +34,34 @@ async def claim(task_id: str, _: InternalCaller, session: SessionDep, settings: 
 
 @router.post("/tasks/{task_id}/complete")
 async def complete(
-    task_id: str, completion: TaskCompletion, _: InternalCaller, session: SessionDep, redis: RedisDep, events: EventsDep
+    task_id: str,
+    completion: TaskCompletion,
+    _: InternalCaller,
+    session: SessionDep,
+    redis: RedisDep,
+    events: EventsDep,
+    metrics: MetricsDep,
 ) -> dict[str, bool]:
     reply = await complete_task(session, task_id=task_id, completion=completion)
     if reply is not None:
+        metrics.tasks_finished.labels(status=reply.status.value).inc()
         await publish_reply(redis=redis, events=events, reply=reply)
     return {"stored": reply is not None}
 
 
 @router.post("/tasks/{task_id}/fail")
 async def fail(
-    task_id: str, failure: TaskFailure, _: InternalCaller, session: SessionDep, redis: RedisDep, events: EventsDep
+    task_id: str,
+    failure: TaskFailure,
+    _: InternalCaller,
+    session: SessionDep,
+    redis: RedisDep,
+    events: EventsDep,
+    metrics: MetricsDep,
 ) -> dict[str, bool]:
     reply = await fail_task(session, task_id=task_id, failure=failure)
     if reply is not None:
+        metrics.tasks_finished.labels(status=reply.status.value).inc()
         await publish_reply(redis=redis, events=events, reply=reply)
     return {"stored": reply is not None}
 

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, status
 
-from gateway.deps import JobsDep, MessagesWriter, SessionDep, SettingsDep
+from gateway.deps import JobsDep, MessagesWriter, MetricsDep, RequestIdDep, SessionDep, SettingsDep
 from gateway.services.feedback import find_answer, store_feedback
 from gateway.services.messages import IdempotencyConflict, accept_message
 from parley_contract.schemas import FeedbackIn, FeedbackOut, MessageAccepted, MessageIn, TaskStatus
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -19,6 +22,8 @@ async def post_message(
     session: SessionDep,
     jobs: JobsDep,
     settings: SettingsDep,
+    metrics: MetricsDep,
+    request_id: RequestIdDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> MessageAccepted:
     """Accept a customer's message; the answer is made by a worker (poll the task)."""
@@ -34,16 +39,30 @@ async def post_message(
             ],
         )
     try:
-        task, _created = await accept_message(
+        task, created = await accept_message(
             session,
             tenant_id=principal.tenant_id,
             message=message,
             idempotency_key=idempotency_key,
             api_key_id=principal.key_id,
             callback_url=str(message.callback_url) if message.callback_url else principal.callback_url,
+            request_id=request_id,
         )
     except IdempotencyConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    if created:
+        metrics.messages_accepted.labels(channel=message.channel).inc()
+    # `text` is masked in the logs unless LOG_CONTENT=true.
+    log.info(
+        "accepted a message for task %s",
+        task.id,
+        extra={
+            "tenant_id": principal.tenant_id,
+            "channel": message.channel,
+            "duplicate": not created,
+            "text": message.text,
+        },
+    )
     if task.status == TaskStatus.queued:
         # Also for a duplicate: if the first enqueue was lost, this puts the job back.
         await jobs.enqueue_answer(task.id)

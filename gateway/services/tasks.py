@@ -89,6 +89,7 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
     contact = await session.get(Contact, conversation.contact_id)
     return TaskClaim(
         task_id=task.id,
+        request_id=task.request_id,
         tenant_id=task.tenant_id,
         conversation_id=task.conversation_id,
         text=inbound.text,
@@ -165,6 +166,7 @@ async def fail_task(session: AsyncSession, *, task_id: str, failure: TaskFailure
 def _reply_event(task: Task, conversation: Conversation) -> ReplyEvent:
     return ReplyEvent(
         task_id=task.id,
+        request_id=task.request_id,
         tenant_id=task.tenant_id,
         conversation_id=task.conversation_id,
         channel=conversation.channel,
