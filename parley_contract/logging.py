@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -44,6 +45,11 @@ def bound_request_id(request_id: str | None) -> Iterator[None]:
         yield
     finally:
         request_id_var.reset(token)
+
+
+def new_request_id() -> str:
+    """A request id for work that starts outside the gateway (a message an adapter received)."""
+    return uuid.uuid4().hex
 
 
 def request_id_headers() -> dict[str, str]:
