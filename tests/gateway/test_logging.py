@@ -52,11 +52,12 @@ def wait_done(stack: Stack, key: str, task_id: str) -> dict[str, Any]:
 
 
 def reply_event(stack: Stack, task_id: str) -> dict[str, Any]:
-    connection = redis.Redis.from_url(stack.settings.redis_url)
+    connection = redis.Redis.from_url(stack.settings.redis_url, decode_responses=True)
     try:
-        for _, fields in connection.xrevrange(reply_stream("web"), count=500):
-            if fields[b"task_id"].decode() == task_id:
-                event: dict[str, Any] = json.loads(fields[b"event"])
+        entries: Any = connection.xrevrange(reply_stream("web"), count=500)
+        for _, fields in entries:
+            if fields["task_id"] == task_id:
+                event: dict[str, Any] = json.loads(fields["event"])
                 return event
     finally:
         connection.close()
