@@ -72,7 +72,7 @@ def exposed_metric_names() -> set[str]:
     with TestClient(app) as client:  # the instrumentation registers its metrics when the app starts
         assert client.get("/metrics").status_code == 200
     families = list(gateway.registry.collect()) + list(REGISTRY.collect())
-    connection = redis.Redis.from_url(redis_url(8))
+    connection = redis.Redis.from_url(redis_url(6))
     try:
         families += list(worker_metrics.QueueDepthCollector(connection).collect())
     finally:

@@ -73,7 +73,7 @@ def test_worker_metrics_move_with_an_answer(partner_stack: Stack) -> None:
 
 @pytest.fixture
 def queue_redis() -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_url(8))
+    connection = redis.Redis.from_url(redis_url(6))
     connection.flushdb()
     yield connection
     connection.flushdb()
