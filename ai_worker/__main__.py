@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
+
+from parley_contract.logging import configure_logging
 
 SUPPORTED = {".md", ".markdown", ".txt", ".pdf", ".html", ".htm", ".csv"}
 
@@ -78,13 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("paths", nargs="+")
     ingest.add_argument("--tenant", default=None, help="tenant id (default: the default tenant)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per internal call is noise
+    from ai_worker.settings import WorkerSettings
+
+    settings = WorkerSettings()
+    configure_logging(json_lines=settings.log_json, log_content=settings.log_content)
     if args.command == "worker":
-        from ai_worker.settings import WorkerSettings
         from ai_worker.worker import run_worker
 
-        run_worker(WorkerSettings(), burst=args.burst)
+        run_worker(settings, burst=args.burst)
         return 0
     from parley_contract.names import DEFAULT_TENANT_ID
 

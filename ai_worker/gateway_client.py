@@ -10,6 +10,7 @@ import httpx
 from pydantic import BaseModel
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
+from parley_contract.logging import request_id_headers
 from parley_contract.schemas import (
     DocumentAccepted,
     DocumentIngested,
@@ -41,6 +42,11 @@ def _json(model: BaseModel) -> dict[str, Any]:
     return {"content": model.model_dump_json(), "headers": {"Content-Type": "application/json"}}
 
 
+def _send_request_id(request: httpx.Request) -> None:
+    """Calls made while a job runs carry its task's request id, so the gateway logs it too."""
+    request.headers.update(request_id_headers())
+
+
 class DocumentContent:
     def __init__(self, response: httpx.Response) -> None:
         self.data = response.content
@@ -57,6 +63,7 @@ class GatewayClient:
             headers={"Authorization": f"Bearer {token}"},
             timeout=httpx.Timeout(30.0, connect=5.0),
             transport=transport,
+            event_hooks={"request": [_send_request_id]},
         )
 
     def close(self) -> None:

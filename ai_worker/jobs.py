@@ -15,8 +15,10 @@ from ai_worker import runtime
 from ai_worker.ingestion.parsers import UnreadableDocument
 from ai_worker.ingestion.pipeline import ingest
 from ai_worker.llm.base import GenerationStats, LLMError
+from ai_worker.metrics import observe_answer, observed_job
 from ai_worker.prompt import build_messages
 from ai_worker.retrieval.store import Hit
+from parley_contract.logging import request_id_var
 from parley_contract.schemas import (
     DocumentIngested,
     SearchHit,
@@ -46,12 +48,14 @@ def _sources(hits: list[Hit]) -> list[Source]:
     ]
 
 
+@observed_job
 def answer_task(task_id: str) -> dict[str, Any]:
     rt = runtime.current()
     claim = rt.gateway.claim(task_id)
     if claim is None:
         log.info("task %s is finished or held elsewhere; skipping", task_id)
         return {"task_id": task_id, "outcome": "skipped"}
+    request_id_var.set(claim.request_id)  # observed_job unbinds it when the job ends
     started = time.perf_counter()
     timings = Timings(queue_wait_ms=round(claim.queue_wait_ms, 1))
     try:
@@ -97,13 +101,17 @@ def answer_task(task_id: str) -> dict[str, Any]:
         error = str(exc) if isinstance(exc, LLMError) else f"{type(exc).__name__}: {exc}"
         log.warning("task %s failed: %s", task_id, error)
         timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
+        observe_answer(timings)
         rt.gateway.fail(task_id, TaskFailure(error=error, timings=timings))
         return {"task_id": task_id, "outcome": "failed", "error": error}
     timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
+    observe_answer(timings)
     rt.gateway.complete(task_id, TaskCompletion(answer=answer, sources=_sources(retrieval.hits), timings=timings))
+    log.info("task %s answered by %s in %.0f ms", task_id, timings.provider, timings.total_ms)
     return {"task_id": task_id, "outcome": "done"}
 
 
+@observed_job
 def search_knowledge(tenant_id: str, query: str, top_k: int) -> dict[str, Any]:
     rt = runtime.current()
     result = rt.retriever.search(tenant_id, query, top_k)
@@ -119,6 +127,7 @@ def search_knowledge(tenant_id: str, query: str, top_k: int) -> dict[str, Any]:
     ).model_dump()
 
 
+@observed_job
 def ingest_document(document_id: str) -> dict[str, Any]:
     rt = runtime.current()
     content = rt.gateway.document_content(document_id)
@@ -143,6 +152,7 @@ def ingest_document(document_id: str) -> dict[str, Any]:
     return {"document_id": document_id, "outcome": "ready", "chunks": outcome.chunk_count, "added": outcome.added}
 
 
+@observed_job
 def delete_document(document_id: str, tenant_id: str) -> dict[str, Any]:
     rt = runtime.current()
     removed = rt.store.delete_document(tenant_id, document_id)

@@ -14,6 +14,12 @@ class WorkerSettings(ServiceSettings):
     gateway_url: str = "http://127.0.0.1:8000"
     worker_token: str = DEV_SECRETS["worker_token"]
     worker_name: str | None = None
+    #: Serve Prometheus metrics on this port (0: off). Give each worker process on a host its own.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    #: Log message text and phone numbers (debugging only); otherwise they are redacted.
+    log_content: bool = False
+    #: One JSON object per log line (false: plain text for a terminal).
+    log_json: bool = True
 
     chroma_path: str = "var/chroma"
     chroma_url: str | None = None

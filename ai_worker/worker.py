@@ -15,6 +15,7 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from ai_worker import runtime
+from ai_worker.metrics import start_metrics_server
 from ai_worker.settings import WorkerSettings
 from parley_contract.names import WORKER_QUEUES, WORKER_STATUS_PREFIX
 
@@ -77,6 +78,8 @@ def run_worker(settings: WorkerSettings, *, burst: bool = False) -> None:
     runtime.install(rt)
     name = settings.worker_name or runtime.default_worker_name()
     log.info("worker %s loaded its models in %.1f s", name, time.perf_counter() - started)
+    if settings.metrics_port:
+        start_metrics_server(settings.metrics_port, redis=rt.redis)
     reporter = StatusReporter(rt, name)
     reporter.publish()
     reporter.start()

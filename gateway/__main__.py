@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 import uvicorn
+from asgi_correlation_id import correlation_id
 
 from gateway import cli
 from gateway.app import create_app
 from gateway.migrate import upgrade
 from gateway.settings import GatewaySettings
+from parley_contract.logging import configure_logging
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,8 +24,9 @@ def main(argv: list[str] | None = None) -> None:
     cli.add_commands(sub)
     args = parser.parse_args(argv)
     settings = GatewaySettings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per internal call is noise
+    configure_logging(
+        json_lines=settings.log_json, log_content=settings.log_content, request_id_source=correlation_id.get
+    )
     if args.command == "migrate":
         upgrade(settings)
         return
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         host=getattr(args, "host", None) or settings.host,
         port=getattr(args, "port", None) or settings.port,
         log_level="info",
+        log_config=None,  # keep the handler configure_logging installed (JSON, request id, redaction)
     )
 
 

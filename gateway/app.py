@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis import Redis as SyncRedis
@@ -37,12 +39,14 @@ from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.idempotency import IdempotencyMiddleware
 from gateway.middleware.rate_limit_headers import RateLimitHeadersMiddleware
 from gateway.schemas import BodyTooLarge, LimitExceeded
+from gateway.metrics import GatewayMetrics, instrument
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
 from gateway.services.callback_dispatcher import CallbackDispatcher
 from gateway.services.quotas import QuotaExceeded
 from gateway.services.rate_limits import RateLimited, RateLimiter
 from gateway.services.reconciler import Reconciler
 from gateway.settings import GatewaySettings
+from parley_contract.logging import REQUEST_ID_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +66,17 @@ LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: A caller's X-Request-ID is kept if it looks like an id (it is stored on the task: 64 chars at most).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _valid_request_id(value: str) -> bool:
+    return _REQUEST_ID.fullmatch(value) is not None
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
+    metrics = GatewayMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +102,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             authenticator=ApiKeyAuthenticator(sessions),
             limiter=RateLimiter(redis, settings.redis_url),
             callbacks=CallbackDispatcher(sessions=sessions, settings=settings),
+            metrics=metrics,
         )
         state: AppState = app.state.parley
         try:
@@ -156,6 +170,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(QuotaExceeded, _quota_exceeded)
+    instrument(app, metrics)
+    # Added last, so it runs first: every other layer (and its log lines) sees the request id.
+    app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=_valid_request_id)
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(ConnectionError, _database_unavailable)
     app.add_exception_handler(RedisConnectionError, _queue_unavailable)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
+from asgi_correlation_id import correlation_id
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
@@ -14,6 +15,7 @@ from gateway.auth import Authenticator, Principal, Scope
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
 from gateway.middleware.rate_limit_headers import note_rate_limit
+from gateway.metrics import GatewayMetrics
 from gateway.models import Tenant
 from gateway.services.callback_dispatcher import CallbackDispatcher
 from gateway.services.quotas import Admission, admit_chat_message
@@ -34,6 +36,7 @@ class AppState:
     limiter: RateLimiter
     #: Sends callback deliveries; None until the lifespan starts it.
     callbacks: CallbackDispatcher | None = None
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
 
 
 def get_state(request: Request) -> AppState:
@@ -65,11 +68,22 @@ def get_redis(state: StateDep) -> Redis:
     return state.redis
 
 
+def get_metrics(state: StateDep) -> GatewayMetrics:
+    return state.metrics
+
+
+def get_request_id() -> str | None:
+    """The request's id (the caller's X-Request-ID, or one made for it), stored on its task."""
+    return correlation_id.get()
+
+
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 JobsDep = Annotated[JobQueue, Depends(get_jobs)]
 EventsDep = Annotated[TaskEvents, Depends(get_events)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
+MetricsDep = Annotated[GatewayMetrics, Depends(get_metrics)]
+RequestIdDep = Annotated[str | None, Depends(get_request_id)]
 
 _bearer = HTTPBearer(auto_error=False, description="A Parley service, admin or partner token")
 

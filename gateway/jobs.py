@@ -118,6 +118,8 @@ class JobQueue:
                 ttl=max(int(wait_seconds), 1),  # nobody waits longer than this for it
                 result_ttl=60,
                 failure_ttl=600,
+                # RQ logs a job's description; the default one would quote the search text.
+                description=f"{JOB_SEARCH}(tenant={tenant_id!r})",
             )
             result = job.latest_result(timeout=max(int(wait_seconds), 1))
             if result is None:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 
+from parley_contract.logging import configure_logging
 from telegram_bot.app import BotApp
 from telegram_bot.settings import BotSettings
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format='{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
-    )
     settings = BotSettings()
+    configure_logging(
+        json_lines=settings.log_json,
+        log_content=settings.log_content,
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+    )
     asyncio.run(BotApp(settings).run())
 
 

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from parley_contract.logging import bound_request_id
 from parley_contract.names import reply_stream
 from parley_contract.schemas import ReplyEvent, TaskStatus
 from telegram_bot import texts
@@ -120,11 +121,12 @@ class ReplyDelivery:
             log.error("unreadable reply entry %s: acknowledged and dropped", _id(entry_id))
             await self.redis.xack(self.stream, GROUP, entry_id)
             return
-        try:
-            done = await self.deliver(event)
-        except Exception:
-            log.exception("delivery of task %s failed; it stays pending and is retried", event.task_id)
-            return
+        with bound_request_id(event.request_id):
+            try:
+                done = await self.deliver(event)
+            except Exception:
+                log.exception("delivery of task %s failed; it stays pending and is retried", event.task_id)
+                return
         if done:
             await self.redis.xack(self.stream, GROUP, entry_id)
 
@@ -139,7 +141,7 @@ class ReplyDelivery:
         try:
             target = await self._target(event)
             if target is None:
-                log.error("task %s has no usable chat id %r: dropped", task_id, event.chat_id)
+                log.error("task %s has no usable chat id: dropped", task_id)
                 return True
             if event.status == TaskStatus.done and event.answer and event.answer.strip():
                 parts = split_message(event.answer)

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
+from parley_contract.logging import request_id_headers
 from parley_contract.schemas import (
     ChannelSettings,
     ConversationReset,
@@ -22,6 +23,11 @@ from parley_contract.schemas import (
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+
+
+async def _send_request_id(request: httpx.Request) -> None:
+    """The gateway stores the id this adapter logs the message under (X-Request-ID)."""
+    request.headers.update(request_id_headers())
 
 
 class GatewayUnavailable(Exception):
@@ -39,7 +45,10 @@ class GatewayRejected(Exception):
 class GatewayClient:
     def __init__(self, *, base_url: str, token: str, timeout: float) -> None:
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+            event_hooks={"request": [_send_request_id]},
         )
 
     async def aclose(self) -> None:

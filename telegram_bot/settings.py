@@ -17,6 +17,11 @@ _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 class BotSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    #: Log message text and phone numbers (debugging only); otherwise they are redacted.
+    log_content: bool = False
+    #: One JSON object per log line (false: plain text for a terminal).
+    log_json: bool = True
+
     #: From @BotFather: `<bot id>:<secret>`.
     bot_token: SecretStr
     gateway_url: str = "http://127.0.0.1:8000"

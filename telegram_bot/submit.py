@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 
+from parley_contract.logging import bound_request_id, new_request_id
 from telegram_bot import texts
 from telegram_bot.gateway_client import GatewayClient, GatewayRejected, GatewayUnavailable
 from telegram_bot.sender import Sender
@@ -87,7 +88,8 @@ class Submitter:
         while True:
             try:
                 for pending in await self.store.due_pending(time.time()):
-                    await self.submit(pending, first=False)
+                    with bound_request_id(new_request_id()):
+                        await self.submit(pending, first=False)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.fake_llm import FakeLLM
 from tests.support.redis_server import RedisServer
-from tests.support.servers import ROOT
+from tests.support.servers import ROOT, free_port
 from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -130,7 +130,8 @@ def partner_stack(tmp_path_factory: pytest.TempPathFactory, partner_llm: FakeLLM
             workdir=tmp_path_factory.mktemp("partner-stack"),
             database_url=database_url,
             redis_url=redis_url(10),
-            worker_env=partner_llm.worker_env,
+            # METRICS_PORT: the worker serves /metrics there (tests/ai_worker/test_metrics.py scrapes it).
+            worker_env={**partner_llm.worker_env, "METRICS_PORT": str(free_port())},
             gateway_overrides={"callback_backoff_seconds": 0.3, "callback_poll_interval_seconds": 0.1},
         ) as stack,
     ):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from typing import Any
 
 import uvicorn
 from redis.asyncio import Redis
 
+from parley_contract.logging import configure_logging
 from whatsapp_adapter import keys
 from whatsapp_adapter.app import create_app
 from whatsapp_adapter.settings import WhatsAppSettings
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = WhatsAppSettings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(json_lines=settings.log_json, log_content=settings.log_content)
     try:
         if args.command == "register-webhook":
             url = args.url or settings.webhook_url
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 host=getattr(args, "host", None) or settings.whatsapp_host,
                 port=getattr(args, "port", None) or settings.whatsapp_port,
                 log_level="info",
+                log_config=None,  # keep the handler configure_logging installed
             )
     except (WazzupError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

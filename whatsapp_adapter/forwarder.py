@@ -7,6 +7,7 @@ import logging
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
+from parley_contract.logging import bound_request_id, new_request_id
 from parley_contract.schemas import MessageIn, UserIn
 from whatsapp_adapter.delivery import Delivery, NoChannel
 from whatsapp_adapter.gateway_client import GatewayClient, GatewayRefused, GatewayUnavailable
@@ -45,6 +46,10 @@ class Forwarder:
         return None
 
     async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
+        with bound_request_id(new_request_id()):  # sent to the gateway as X-Request-ID
+            await self._handle(entry_id, fields)
+
+    async def _handle(self, entry_id: str, fields: dict[str, str]) -> None:
         try:
             message = WazzupMessage.model_validate_json(fields.get("message", ""))
         except ValidationError:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import httpx
 
+from parley_contract.logging import request_id_headers
 from parley_contract.schemas import MessageAccepted, MessageIn
 from whatsapp_adapter.settings import WhatsAppSettings
+
+
+async def _send_request_id(request: httpx.Request) -> None:
+    """The gateway stores the id this adapter logs the message under (X-Request-ID)."""
+    request.headers.update(request_id_headers())
 
 
 class GatewayUnavailable(Exception):
@@ -23,6 +29,7 @@ class GatewayClient:
             headers={"Authorization": f"Bearer {settings.gateway_token}"},
             timeout=15.0,
             transport=transport,
+            event_hooks={"request": [_send_request_id]},
         )
 
     async def aclose(self) -> None:

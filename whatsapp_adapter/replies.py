@@ -6,6 +6,7 @@ import logging
 
 from pydantic import ValidationError
 
+from parley_contract.logging import bound_request_id
 from parley_contract.schemas import ReplyEvent, TaskStatus
 from whatsapp_adapter.delivery import Delivery, NoChannel
 from whatsapp_adapter.settings import WhatsAppSettings
@@ -31,7 +32,8 @@ class ReplyHandler:
             log.error("reply entry %s is not a reply event; dropped", entry_id)
             return
         delivery_id = f"task-{event.task_id}"
-        try:
-            await self._delivery.send(delivery_id=delivery_id, chat_id=event.chat_id, text=self.text_for(event))
-        except (WazzupError, NoChannel) as exc:
-            await self._delivery.record_failure(delivery_id=delivery_id, error=exc)
+        with bound_request_id(event.request_id):
+            try:
+                await self._delivery.send(delivery_id=delivery_id, chat_id=event.chat_id, text=self.text_for(event))
+            except (WazzupError, NoChannel) as exc:
+                await self._delivery.record_failure(delivery_id=delivery_id, error=exc)

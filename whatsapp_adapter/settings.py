@@ -13,6 +13,10 @@ WAZZUP_TEXT_LIMIT = 10_000
 
 
 class WhatsAppSettings(ServiceSettings):
+    #: Log message text and phone numbers (debugging only); otherwise they are redacted.
+    log_content: bool = False
+    #: One JSON object per log line (false: plain text for a terminal).
+    log_json: bool = True
     wazzup_api_key: str = ""
     wazzup_api_base: str = "https://api.wazzup24.com/v3"
     #: The channel we answer from; empty: the channel the customer wrote to, else the first active one.

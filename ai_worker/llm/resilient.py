@@ -18,6 +18,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError, LLMProvider
 from ai_worker.llm.openai_compat import OpenAICompatibleProvider
+from ai_worker.metrics import LLM_ERRORS
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class ResilientLLM:
                     raise LLMError(
                         f"{provider.name} took longer than {self.resilience.answer_timeout_seconds:.0f} s to answer"
                     )
+        except LLMError:
+            LLM_ERRORS.labels(provider=provider.name, reason="failed").inc()
+            raise
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
@@ -124,6 +128,7 @@ class ResilientLLM:
                                 provider, messages, max_tokens=max_tokens, temperature=temperature
                             )
                     except pybreaker.CircuitBreakerError as exc:
+                        LLM_ERRORS.labels(provider=provider.name, reason="circuit_open").inc()
                         # Open circuit: skip this provider now, without spending the retry budget.
                         raise _Skip(f"{provider.name}: circuit open after repeated failures") from exc
         return pieces, stats, attempts

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
 
 from gateway.api.knowledge import store_upload
-from gateway.deps import AppState, EventsDep, InternalCaller, RedisDep, SessionDep, SettingsDep, StateDep
+from gateway.deps import AppState, EventsDep, InternalCaller, MetricsDep, RedisDep, SessionDep, SettingsDep, StateDep
 from gateway.services import knowledge
 from gateway.services.quotas import record_tokens
 from gateway.services.replies import publish_reply
@@ -42,9 +42,11 @@ async def complete(
     redis: RedisDep,
     events: EventsDep,
     state: StateDep,
+    metrics: MetricsDep,
 ) -> dict[str, bool]:
     reply = await complete_task(session, task_id=task_id, completion=completion)
     if reply is not None:
+        metrics.tasks_finished.labels(status=reply.status.value).inc()
         _send_callbacks_now(state)
         # Counted once: a repeated completion of a finished task stores nothing (reply is None).
         tokens = (completion.timings.prompt_tokens or 0) + (completion.timings.completion_tokens or 0)
@@ -62,9 +64,11 @@ async def fail(
     redis: RedisDep,
     events: EventsDep,
     state: StateDep,
+    metrics: MetricsDep,
 ) -> dict[str, bool]:
     reply = await fail_task(session, task_id=task_id, failure=failure)
     if reply is not None:
+        metrics.tasks_finished.labels(status=reply.status.value).inc()
         _send_callbacks_now(state)
         await publish_reply(redis=redis, events=events, reply=reply)
     return {"stored": reply is not None}

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, status
 
-from gateway.deps import ChatGateDep, JobsDep, MessagesWriter, SessionDep, SettingsDep
+from gateway.deps import ChatGateDep, JobsDep, MessagesWriter, MetricsDep, RequestIdDep, SessionDep, SettingsDep
 from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services.feedback import find_answer, store_feedback
 from gateway.services.messages import IdempotencyConflict, accept_message, find_task_by_key
 from gateway.services.quotas import Admission, QuotaExceeded
 from parley_contract.schemas import FeedbackIn, FeedbackOut, MessageAccepted, MessageIn, TaskStatus
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["messages"], responses=AUTHENTICATED_ERRORS)
 
@@ -24,6 +27,8 @@ async def post_message(
     jobs: JobsDep,
     settings: SettingsDep,
     gate: ChatGateDep,
+    metrics: MetricsDep,
+    request_id: RequestIdDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> MessageAccepted:
     """Accept a customer's message; the answer is made by a worker (poll the task)."""
@@ -56,6 +61,7 @@ async def post_message(
             idempotency_key=idempotency_key,
             api_key_id=principal.key_id,
             callback_url=str(message.callback_url) if message.callback_url else principal.callback_url,
+            request_id=request_id,
         )
     except IdempotencyConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
@@ -63,6 +69,19 @@ async def post_message(
         if admission is not None and not created:
             # The quota counts new tasks only: give back a duplicate's (or a failed attempt's) count.
             await admission.release()
+    if created:
+        metrics.messages_accepted.labels(channel=message.channel).inc()
+    # `text` is masked in the logs unless LOG_CONTENT=true.
+    log.info(
+        "accepted a message for task %s",
+        task.id,
+        extra={
+            "tenant_id": principal.tenant_id,
+            "channel": message.channel,
+            "duplicate": not created,
+            "text": message.text,
+        },
+    )
     if task.status == TaskStatus.queued:
         # Also for a duplicate: if the first enqueue was lost, this puts the job back.
         await jobs.enqueue_answer(task.id)

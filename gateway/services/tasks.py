@@ -95,6 +95,7 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
     await session.commit()
     return TaskClaim(
         task_id=task.id,
+        request_id=task.request_id,
         tenant_id=task.tenant_id,
         conversation_id=task.conversation_id,
         text=inbound.text,
@@ -181,6 +182,7 @@ def _owe_callback(session: AsyncSession, task: Task) -> None:
 def _reply_event(task: Task, conversation: Conversation) -> ReplyEvent:
     return ReplyEvent(
         task_id=task.id,
+        request_id=task.request_id,
         tenant_id=task.tenant_id,
         conversation_id=task.conversation_id,
         channel=conversation.channel,

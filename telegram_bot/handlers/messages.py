@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.types import Message
 
+from parley_contract.logging import bound_request_id, new_request_id
 from telegram_bot.store import PendingMessage, Store
 from telegram_bot.submit import Submitter, idempotency_key
 
@@ -23,7 +24,8 @@ async def submit_text(message: Message, text: str, *, bot: Bot, store: Store, su
         language=language,
         text=text,
     )
-    await submitter.submit(pending, first=True)
+    with bound_request_id(new_request_id()):  # sent to the gateway as X-Request-ID
+        await submitter.submit(pending, first=True)
 
 
 @router.message(F.text)
