@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
@@ -14,12 +16,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 
-from gateway.api import admin_tenants, conversations, health, internal, knowledge, messages, tasks
+from gateway.api import admin_tenants, conversations, health, internal, knowledge, messages, openai_compat, tasks
 from gateway.db import make_engine, make_sessionmaker
 from gateway.deps import AppState
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
+from gateway.services.openai_compat import OpenAIError
 from gateway.services.reconciler import Reconciler
 from gateway.settings import GatewaySettings
 
@@ -91,8 +94,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
     )
-    for module in (messages, tasks, conversations, knowledge, admin_tenants, health, internal):
+    for module in (messages, tasks, conversations, knowledge, admin_tenants, health, internal, openai_compat):
         app.include_router(module.router)
+    app.add_exception_handler(OpenAIError, openai_compat.openai_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(ConnectionError, _database_unavailable)
     app.add_exception_handler(RedisConnectionError, _queue_unavailable)
@@ -119,3 +124,11 @@ async def _queue_unavailable(request: Request, exc: Exception) -> JSONResponse:
         status_code=503,
         headers={"Retry-After": "5"},
     )
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """OpenAI's error shape under /v1 (its SDKs read it); FastAPI's own everywhere else."""
+    assert isinstance(exc, RequestValidationError)
+    if request.url.path.startswith("/v1/"):
+        return openai_compat.validation_error_for_openai(exc)
+    return await request_validation_exception_handler(request, exc)

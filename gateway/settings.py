@@ -55,6 +55,8 @@ class GatewaySettings(ServiceSettings):
     callback_backoff_max_seconds: float = Field(default=600.0, gt=0)
     callback_timeout_seconds: float = Field(default=10.0, gt=0)
     callback_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    #: How long POST /v1/chat/completions waits for the answer before 504.
+    openai_wait_seconds: float = Field(default=120.0, gt=0)
     #: Log message text and phone numbers (debugging only); otherwise they are redacted.
     log_content: bool = False
     #: One JSON object per log line (false: plain text for a terminal).
