@@ -168,7 +168,7 @@ async def _relay(state: AppState, *, tenant_id: str, task_id: str, model: str) -
             done = finished_event.is_set()
             task = await _read(state, tenant_id=tenant_id, task_id=task_id) if done else None
             try:
-                entries: list[Any] = await state.redis.xread({key: last_id}, count=500, block=None if done else 250)
+                entries: Any = await state.redis.xread({key: last_id}, count=500, block=None if done else 250)
             except Exception:  # the stored answer still arrives at the end
                 log.warning("could not read %s", key, exc_info=True)
                 entries = []
