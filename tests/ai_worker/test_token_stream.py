@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import uuid
+from typing import Any
 
 from redis import Redis
 
@@ -19,7 +20,7 @@ def test_pieces_reach_the_task_stream_in_order_with_a_ttl() -> None:
     for piece in ("Hello", " there", "!"):
         publisher.add(piece)
     publisher.flush()
-    entries = redis.xrange(task_tokens_stream(task_id))
+    entries: Any = redis.xrange(task_tokens_stream(task_id))
     assert b"".join(fields[b"text"] for _id, fields in entries) == b"Hello there!"
     assert {fields[b"attempt"] for _id, fields in entries} == {b"1"}
     assert redis.ttl(task_tokens_stream(task_id)) > 0
