@@ -18,6 +18,7 @@ from ai_worker.llm.base import GenerationStats, LLMError
 from ai_worker.metrics import observe_answer, observed_job
 from ai_worker.prompt import build_messages
 from ai_worker.retrieval.store import Hit
+from ai_worker.token_stream import TokenPublisher
 from parley_contract.logging import request_id_var
 from parley_contract.schemas import (
     DocumentIngested,
@@ -74,12 +75,15 @@ def answer_task(task_id: str) -> dict[str, Any]:
         generation_started = time.perf_counter()
         first_token_at: float | None = None
         pieces: list[str] = []
+        publisher = TokenPublisher(rt.redis, task_id=task_id, attempt=claim.attempt)
         for piece in llm.stream(
             messages, max_tokens=claim.settings.max_answer_tokens, temperature=claim.settings.temperature, stats=stats
         ):
             if first_token_at is None:
                 first_token_at = time.perf_counter()
             pieces.append(piece)
+            publisher.add(piece)
+        publisher.flush()
         finished = time.perf_counter()
         answer = "".join(pieces).strip()
         timings.generation_ms = round((finished - generation_started) * 1000, 1)

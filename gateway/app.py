@@ -10,6 +10,8 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
@@ -29,6 +31,7 @@ from gateway.api import (
     internal,
     knowledge,
     messages,
+    openai_compat,
     tasks,
 )
 from gateway.db import make_engine, make_sessionmaker
@@ -41,6 +44,7 @@ from gateway.middleware.rate_limit_headers import RateLimitHeadersMiddleware
 from gateway.schemas import BodyTooLarge, LimitExceeded
 from gateway.metrics import GatewayMetrics, instrument
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
+from gateway.services.openai_compat import OpenAIError
 from gateway.services.callback_dispatcher import CallbackDispatcher
 from gateway.services.quotas import QuotaExceeded
 from gateway.services.rate_limits import RateLimited, RateLimiter
@@ -148,7 +152,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     for module in (messages, tasks, conversations, knowledge, admin_tenants, admin_usage,
-                   admin_callbacks, admin_prompts, admin_tasks, admin_conversations):
+                   admin_callbacks, admin_prompts, admin_tasks, admin_conversations, openai_compat):
         app.include_router(module.router, responses=LIMIT_RESPONSES)
     for module in (health, internal):
         app.include_router(module.router)
@@ -170,6 +174,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(QuotaExceeded, _quota_exceeded)
+    app.add_exception_handler(OpenAIError, openai_compat.openai_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     instrument(app, metrics)
     # Added last, so it runs first: every other layer (and its log lines) sees the request id.
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=_valid_request_id)
@@ -222,3 +228,11 @@ async def _queue_unavailable(request: Request, exc: Exception) -> JSONResponse:
         status_code=503,
         headers={"Retry-After": "5"},
     )
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """OpenAI's error shape under /v1 (its SDKs read it); FastAPI's own everywhere else."""
+    assert isinstance(exc, RequestValidationError)
+    if request.url.path.startswith("/v1/"):
+        return openai_compat.validation_error_for_openai(exc)
+    return await request_validation_exception_handler(request, exc)

@@ -57,6 +57,8 @@ class GatewaySettings(ServiceSettings):
     callback_poll_interval_seconds: float = Field(default=1.0, gt=0)
     #: May callbacks go to loopback/private/reserved addresses? None: yes, except with PARLEY_ENV=production.
     callback_allow_private_urls: bool | None = None
+    #: How long POST /v1/chat/completions waits for the answer before 504.
+    openai_wait_seconds: float = Field(default=120.0, gt=0)
     #: Log message text and phone numbers (debugging only); otherwise they are redacted.
     log_content: bool = False
     #: One JSON object per log line (false: plain text for a terminal).

@@ -23,3 +23,12 @@ KNOWLEDGE_VERSION_PREFIX = "parley:kb-version:"  # + tenant id -> int, bumped on
 def reply_stream(channel: str) -> str:
     """The Redis stream a channel adapter consumes replies from."""
     return f"parley:replies:{channel}"
+
+
+#: How long a task's token stream is kept after its last piece.
+TASK_TOKENS_TTL_SECONDS = 300
+
+
+def task_tokens_stream(task_id: str) -> str:
+    """The Redis stream a worker appends an answer's pieces to while generating (fields `text`, `attempt`)."""
+    return f"parley:task-tokens:{task_id}"

@@ -1,0 +1,222 @@
+"""`POST /v1/chat/completions` and `GET /v1/models`: Parley behind any OpenAI SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gateway.auth import Principal, Scope
+from gateway.deps import AppState, StateDep
+from gateway.models import Task, Tenant
+from gateway.services.messages import accept_message
+from gateway.services.openai_compat import (
+    CHANNEL,
+    ChatCompletionRequest,
+    OpenAIError,
+    chunk,
+    completion,
+    models_for,
+    new_chat_id,
+    store_earlier_turns,
+    text_of,
+    unsupported,
+)
+from gateway.services.tasks import get_task
+from parley_contract.names import task_tokens_stream
+from parley_contract.schemas import MessageIn, Role, TaskStatus, TenantSettings, UserIn
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def _caller(
+    state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise OpenAIError(401, "missing bearer token: send 'Authorization: Bearer <key>'", code="invalid_api_key")
+    principal = await state.authenticator.authenticate(credentials.credentials)
+    if principal is None:
+        raise OpenAIError(401, "invalid API key", code="invalid_api_key")
+    if not principal.allows(Scope.messages_write):
+        raise OpenAIError(403, "this key lacks the 'messages:write' scope", type="permission_error")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(_caller)]
+
+
+async def _tenant_settings(state: AppState, tenant_id: str) -> TenantSettings:
+    async with state.sessions() as session:
+        tenant = await session.get(Tenant, tenant_id)
+    return TenantSettings.model_validate(tenant.settings if tenant else {})
+
+
+@router.get("/models")
+async def list_models(principal: Caller, state: StateDep) -> dict[str, Any]:
+    """The models this key may ask for: `parley` is the tenant's configured model."""
+    names = models_for(await _tenant_settings(state, principal.tenant_id))
+    return {
+        "object": "list",
+        "data": [{"id": name, "object": "model", "created": 0, "owned_by": "parley"} for name in names],
+    }
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(
+    request: ChatCompletionRequest, principal: Caller, state: StateDep
+) -> JSONResponse | StreamingResponse:
+    """Answer the last user message with the tenant's retrieval pipeline, as OpenAI's API does."""
+    settings = await _tenant_settings(state, principal.tenant_id)
+    if request.model not in models_for(settings):
+        raise OpenAIError(404, f"the model {request.model!r} does not exist", code="model_not_found")
+    if (problem := unsupported(request)) is not None:
+        raise OpenAIError(400, problem, code="unsupported_parameter")
+    turns = [(m.role, text_of(m)) for m in request.messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():
+        raise OpenAIError(400, "the last message must be a non-empty 'user' message", code="invalid_messages")
+    text = turns[-1][1]
+    limit = state.settings.max_text_chars
+    if len(text) > limit:
+        raise OpenAIError(400, f"the last user message is {len(text)} characters; the limit is {limit}")
+    if request.user is not None and not 1 <= len(request.user) <= 128:
+        raise OpenAIError(400, "'user' must be 1 to 128 characters")
+    chat_id = request.user or new_chat_id()
+    async with state.sessions() as session:
+        if request.user is None and len(turns) > 1:
+            await store_earlier_turns(
+                session,
+                tenant_id=principal.tenant_id,
+                chat_id=chat_id,
+                turns=[(Role(role), body) for role, body in turns[:-1]],
+            )
+        task, _created = await accept_message(
+            session,
+            tenant_id=principal.tenant_id,
+            message=MessageIn(channel=CHANNEL, chat_id=chat_id, user=UserIn(id=chat_id), text=text),
+            idempotency_key=None,
+            api_key_id=principal.key_id,
+            callback_url=principal.callback_url,
+        )
+        task_id, conversation_id = task.id, task.conversation_id
+    await state.jobs.enqueue_answer(task_id)
+    headers = {"X-Parley-Task-Id": task_id, "X-Parley-Conversation-Id": conversation_id}
+    if request.stream:
+        return StreamingResponse(
+            _relay(state, tenant_id=principal.tenant_id, task_id=task_id, model=request.model),
+            media_type="text/event-stream",
+            headers={**headers, "Cache-Control": "no-cache"},
+        )
+    finished = await _wait(
+        state, tenant_id=principal.tenant_id, task_id=task_id, seconds=state.settings.openai_wait_seconds
+    )
+    if finished is None:
+        raise OpenAIError(504, "the answer took too long; poll GET /api/v1/tasks/" + task_id, type="timeout")
+    if finished.status == TaskStatus.failed:
+        raise OpenAIError(502, f"the answer failed: {finished.error}", type="server_error", code="task_failed")
+    return JSONResponse(completion(finished, model=request.model), headers=headers)
+
+
+async def _wait(state: AppState, *, tenant_id: str, task_id: str, seconds: float) -> Task | None:
+    """The finished task, or None after `seconds`."""
+    deadline = time.monotonic() + seconds
+    async with state.events.subscription(task_id) as finished:
+        while True:
+            task = await _read(state, tenant_id=tenant_id, task_id=task_id)
+            if task.status in (TaskStatus.done, TaskStatus.failed):
+                return task
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), timeout=min(remaining, 1.0))
+            finished.clear()
+
+
+async def _read(state: AppState, *, tenant_id: str, task_id: str) -> Task:
+    async with state.sessions() as session:
+        task = await get_task(session, tenant_id=tenant_id, task_id=task_id)
+    assert task is not None
+    return task
+
+
+def _sse(data: dict[str, Any] | str) -> bytes:
+    return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+
+
+async def _relay(state: AppState, *, tenant_id: str, task_id: str, model: str) -> AsyncIterator[bytes]:
+    """Relay the worker's pieces as chunks; the stored answer is the truth at the end."""
+    key = task_tokens_stream(task_id)
+    yield _sse(chunk(task_id, model=model, delta={"role": "assistant", "content": ""}))
+    sent = ""  # what the client has, without leading whitespace (the stored answer is stripped)
+    held = ""  # trailing whitespace held back until more text follows
+    attempt: str | None = None
+    last_id = "0-0"
+    deadline = time.monotonic() + state.settings.openai_wait_seconds
+    async with state.events.subscription(task_id) as finished_event:
+        while True:
+            done = finished_event.is_set()
+            task = await _read(state, tenant_id=tenant_id, task_id=task_id) if done else None
+            try:
+                entries: Any = await state.redis.xread({key: last_id}, count=500, block=None if done else 250)
+            except Exception:  # the stored answer still arrives at the end
+                log.warning("could not read %s", key, exc_info=True)
+                entries = []
+                await asyncio.sleep(0.25)
+            pieces = []
+            for _stream, items in entries:
+                for entry_id, fields in items:
+                    last_id = entry_id
+                    piece_attempt = fields.get(b"attempt", b"").decode()
+                    attempt = attempt or piece_attempt
+                    if piece_attempt == attempt:  # a retried job starts over; follow the first attempt
+                        pieces.append(fields.get(b"text", b"").decode())
+            text = held + "".join(pieces)
+            if not sent:
+                text = text.lstrip()
+            stripped = text.rstrip()
+            held = text[len(stripped) :]
+            if stripped:
+                sent += stripped
+                yield _sse(chunk(task_id, model=model, delta={"content": stripped}))
+            if task is None and time.monotonic() > deadline:
+                yield _sse(OpenAIError(504, "the answer took too long", type="timeout").body())
+                return
+            if task is None:
+                if not entries:
+                    # Look at the database now and then too: a missed pub/sub event must not hang us.
+                    latest = await _read(state, tenant_id=tenant_id, task_id=task_id)
+                    if latest.status in (TaskStatus.done, TaskStatus.failed):
+                        finished_event.set()
+                continue
+            if task.status == TaskStatus.failed:
+                yield _sse(OpenAIError(502, f"the answer failed: {task.error}", type="server_error").body())
+                return
+            answer = task.answer or ""
+            if answer.startswith(sent) and len(answer) > len(sent):
+                yield _sse(chunk(task_id, model=model, delta={"content": answer[len(sent) :]}))
+            elif not answer.startswith(sent):
+                log.warning("task %s: the streamed text differs from the stored answer", task_id)
+            yield _sse(chunk(task_id, model=model, delta={}, finish_reason="stop"))
+            yield _sse("[DONE]")
+            return
+
+
+async def openai_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OpenAIError)
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+def validation_error_for_openai(exc: RequestValidationError) -> JSONResponse:
+    message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+    return JSONResponse(OpenAIError(400, message or "invalid request").body(), status_code=400)
