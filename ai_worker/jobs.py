@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from ai_worker import runtime
 from ai_worker.ingestion.parsers import UnreadableDocument
 from ai_worker.ingestion.pipeline import ingest
 from ai_worker.llm.base import GenerationStats, LLMError
+from ai_worker.llm.resilient import ResilientLLM
 from ai_worker.metrics import observe_answer, observed_job
 from ai_worker.prompt import build_messages
 from ai_worker.retrieval.store import Hit
@@ -76,13 +78,20 @@ def answer_task(task_id: str) -> dict[str, Any]:
         first_token_at: float | None = None
         pieces: list[str] = []
         publisher = TokenPublisher(rt.redis, task_id=task_id, attempt=claim.attempt)
-        for piece in llm.stream(
-            messages, max_tokens=claim.settings.max_answer_tokens, temperature=claim.settings.temperature, stats=stats
-        ):
+        max_tokens, temperature = claim.settings.max_answer_tokens, claim.settings.temperature
+        if isinstance(llm, ResilientLLM):
+            # Streaming partners see every attempt's pieces as they come; the answer is the attempt that finished.
+            generated = llm.stream(
+                messages, max_tokens=max_tokens, temperature=temperature, stats=stats, live=publisher.live
+            )
+        else:
+            generated = _published(
+                llm.stream(messages, max_tokens=max_tokens, temperature=temperature, stats=stats), publisher
+            )
+        for piece in generated:
             if first_token_at is None:
                 first_token_at = time.perf_counter()
             pieces.append(piece)
-            publisher.add(piece)
         publisher.flush()
         finished = time.perf_counter()
         answer = "".join(pieces).strip()
@@ -113,6 +122,12 @@ def answer_task(task_id: str) -> dict[str, Any]:
     rt.gateway.complete(task_id, TaskCompletion(answer=answer, sources=_sources(retrieval.hits), timings=timings))
     log.info("task %s answered by %s in %.0f ms", task_id, timings.provider, timings.total_ms)
     return {"task_id": task_id, "outcome": "done"}
+
+
+def _published(pieces: Iterator[str], publisher: TokenPublisher) -> Iterator[str]:
+    for piece in pieces:
+        publisher.add(piece)
+        yield piece
 
 
 @observed_job

@@ -14,22 +14,32 @@ log = logging.getLogger(__name__)
 
 
 class TokenPublisher:
-    """Appends pieces to the task's token stream in batches; a Redis failure only stops publishing,
-    it never fails the answer."""
+    """Appends pieces to the task's token stream in batches, each entry labelled with its attempt
+    (`<job attempt>.<LLM attempt>`: a reader that sees the label change knows the answer started
+    over). A Redis failure only stops publishing, it never fails the answer."""
 
     def __init__(self, redis: Redis, *, task_id: str, attempt: int, interval_seconds: float = 0.05) -> None:
         self._redis = redis
         self._key = task_tokens_stream(task_id)
-        self._attempt = str(attempt)
+        self._job_attempt = attempt
+        self._attempt = f"{attempt}.1"
         self._interval = interval_seconds
         self._pending: list[str] = []
         self._last_flush = time.monotonic()
         self._broken = False
 
-    def add(self, piece: str) -> None:
+    def add(self, piece: str, *, llm_attempt: str = "1") -> None:
+        attempt = f"{self._job_attempt}.{llm_attempt}"
+        if attempt != self._attempt:
+            self.flush()
+            self._attempt = attempt
         self._pending.append(piece)
         if time.monotonic() - self._last_flush >= self._interval:
             self.flush()
+
+    def live(self, llm_attempt: str, piece: str) -> None:
+        """A `ResilientLLM` live listener."""
+        self.add(piece, llm_attempt=llm_attempt)
 
     def flush(self) -> None:
         text, self._pending = "".join(self._pending), []

@@ -38,14 +38,14 @@ from gateway.db import make_engine, make_sessionmaker
 from gateway.deps import AppState
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
+from gateway.metrics import GatewayMetrics, instrument
 from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.idempotency import IdempotencyMiddleware
 from gateway.middleware.rate_limit_headers import RateLimitHeadersMiddleware
-from gateway.schemas import BodyTooLarge, LimitExceeded
-from gateway.metrics import GatewayMetrics, instrument
+from gateway.schemas import LIMIT_RESPONSES
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
-from gateway.services.openai_compat import OpenAIError
 from gateway.services.callback_dispatcher import CallbackDispatcher
+from gateway.services.openai_compat import OpenAIError
 from gateway.services.quotas import QuotaExceeded
 from gateway.services.rate_limits import RateLimited, RateLimiter
 from gateway.services.reconciler import Reconciler
@@ -53,22 +53,6 @@ from gateway.settings import GatewaySettings
 from parley_contract.logging import REQUEST_ID_HEADER
 
 log = logging.getLogger(__name__)
-
-#: Documented on every partner route: the body cap and the rate limits and quotas.
-LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    413: {"model": BodyTooLarge, "description": "The request body is larger than MAX_BODY_BYTES"},
-    429: {
-        "model": LimitExceeded,
-        "description": "Over a rate limit (see Retry-After and X-RateLimit-*) or a daily quota",
-        "headers": {
-            "Retry-After": {"description": "Seconds until a retry can pass", "schema": {"type": "integer"}},
-            "X-RateLimit-Limit": {"description": "Requests per minute (rate limits)", "schema": {"type": "integer"}},
-            "X-RateLimit-Remaining": {"description": "Requests left in the window", "schema": {"type": "integer"}},
-            "X-RateLimit-Reset": {"description": "Unix time when the window has room", "schema": {"type": "integer"}},
-        },
-    },
-}
-
 
 #: A caller's X-Request-ID is kept if it looks like an id (it is stored on the task: 64 chars at most).
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -151,10 +135,21 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
     )
-    for module in (messages, tasks, conversations, knowledge, admin_tenants, admin_usage,
-                   admin_callbacks, admin_prompts, admin_tasks, admin_conversations, openai_compat):
+    for module in (
+        messages,
+        tasks,
+        conversations,
+        knowledge,
+        admin_tenants,
+        admin_usage,
+        admin_callbacks,
+        admin_prompts,
+        admin_tasks,
+        admin_conversations,
+    ):
         app.include_router(module.router, responses=LIMIT_RESPONSES)
-    for module in (health, internal):
+    # The OpenAI-compatible routes document their own errors, in OpenAI's shape.
+    for module in (health, internal, openai_compat):
         app.include_router(module.router)
     # Outermost last: the body cap first, then the rate-limit headers, then idempotent replays.
     app.add_middleware(
@@ -191,43 +186,54 @@ def _state(app: FastAPI) -> AppState:
     return state
 
 
+def _error(
+    request: Request,
+    status_code: int,
+    detail: str,
+    *,
+    openai_type: str,
+    headers: dict[str, str],
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    """`{"detail": …}`, or OpenAI's error shape under /v1 (its SDKs read the message from there)."""
+    if request.url.path.startswith("/v1/"):
+        body = OpenAIError(status_code, detail, type=openai_type, code=openai_type).body()
+    else:
+        body = {"detail": detail, **(extra or {})}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
 async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimited)
-    return JSONResponse(
-        {"detail": exc.detail},
-        status_code=429,
-        headers={**exc.status.headers(), "Retry-After": str(exc.status.retry_after_seconds())},
-    )
+    headers = {**exc.status.headers(), "Retry-After": str(exc.status.retry_after_seconds())}
+    return _error(request, 429, exc.detail, openai_type="rate_limit_exceeded", headers=headers)
 
 
 async def _quota_exceeded(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, QuotaExceeded)
-    return JSONResponse(
-        {"detail": exc.detail, "quota": exc.quota, "limit": exc.limit, "resets_at": exc.resets_at.isoformat()},
-        status_code=429,
+    return _error(
+        request,
+        429,
+        exc.detail,
+        openai_type="insufficient_quota",
         headers={"Retry-After": str(exc.retry_after_seconds())},
+        extra={"quota": exc.quota, "limit": exc.limit, "resets_at": exc.resets_at.isoformat()},
     )
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error("database error on %s %s: %s", request.method, request.url.path, exc)
-    return JSONResponse(
-        {"detail": "the database is unavailable; nothing was lost, please retry shortly"},
-        status_code=503,
-        headers={"Retry-After": "5"},
-    )
+    detail = "the database is unavailable; nothing was lost, please retry shortly"
+    return _error(request, 503, detail, openai_type="service_unavailable", headers={"Retry-After": "5"})
 
 
 async def _queue_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error("redis error on %s %s: %s", request.method, request.url.path, exc)
-    return JSONResponse(
-        {
-            "detail": "the queue is unavailable; a message already stored is kept and is queued again "
-            "when you retry with the same Idempotency-Key"
-        },
-        status_code=503,
-        headers={"Retry-After": "5"},
+    detail = (
+        "the queue is unavailable; a message already stored is kept and is queued again "
+        "when you retry with the same Idempotency-Key"
     )
+    return _error(request, 503, detail, openai_type="service_unavailable", headers={"Retry-After": "5"})
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

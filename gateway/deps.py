@@ -14,8 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gateway.auth import Authenticator, Principal, Scope
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
-from gateway.middleware.rate_limit_headers import note_rate_limit
 from gateway.metrics import GatewayMetrics
+from gateway.middleware.rate_limit_headers import note_rate_limit
 from gateway.models import Tenant
 from gateway.services.callback_dispatcher import CallbackDispatcher
 from gateway.services.quotas import Admission, admit_chat_message
@@ -101,12 +101,19 @@ async def get_principal(
             "missing bearer token: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = await state.authenticator.authenticate(credentials.credentials)
+    principal = await authenticate(request, state, token=credentials.credentials)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
-    if principal.key_id is not None and Scope.internal not in principal.scopes:
+    return principal
+
+
+async def authenticate(request: Request, state: AppState, *, token: str) -> Principal | None:
+    """The key's principal (None: unknown, revoked or of a disabled tenant), counted against the
+    key's rate limit (RateLimited when spent)."""
+    principal = await state.authenticator.authenticate(token)
+    if principal is not None and principal.key_id is not None and Scope.internal not in principal.scopes:
         per_minute = principal.rate_limit_per_minute or state.settings.rate_limit_per_minute
         note_rate_limit(request, await limit_key(state.limiter, key_id=principal.key_id, per_minute=per_minute))
     return principal

@@ -242,3 +242,19 @@ TenantSettingsPatch: type[BaseModel] = create_model(
     __config__=ConfigDict(extra="forbid"),
     **{name: _optional(field) for name, field in TenantSettings.model_fields.items()},  # type: ignore[call-overload]
 )
+
+
+#: Documented on every partner route: the body cap and the rate limits and quotas.
+LIMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": BodyTooLarge, "description": "The request body is larger than MAX_BODY_BYTES"},
+    429: {
+        "model": LimitExceeded,
+        "description": "Over a rate limit (see Retry-After and X-RateLimit-*) or a daily quota",
+        "headers": {
+            "Retry-After": {"description": "Seconds until a retry can pass", "schema": {"type": "integer"}},
+            "X-RateLimit-Limit": {"description": "Requests per minute (rate limits)", "schema": {"type": "integer"}},
+            "X-RateLimit-Remaining": {"description": "Requests left in the window", "schema": {"type": "integer"}},
+            "X-RateLimit-Reset": {"description": "Unix time when the window has room", "schema": {"type": "integer"}},
+        },
+    },
+}

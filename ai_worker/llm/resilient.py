@@ -2,15 +2,17 @@
 
 Every provider gets bounded retries (exponential backoff with jitter) and its own circuit
 breaker, so a dead hosted API is skipped at once instead of costing each customer the full
-retry budget. An answer that takes longer than the cap counts as a failure. Tokens are handed
-on only from an attempt that finished, so a retry never shows the customer half an answer twice.
+retry budget. An answer that takes longer than the cap counts as a failure. `stream` yields
+tokens only from an attempt that finished, so a retry never shows the customer half an answer
+twice; a `live` listener sees every attempt's tokens as they come, labelled by attempt.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pybreaker
@@ -29,6 +31,10 @@ class Resilience:
     breaker_reset_seconds: float = 30.0
     backoff_initial_seconds: float = 0.5
     backoff_max_seconds: float = 4.0
+
+
+#: Called with (attempt label, piece) as each piece is generated; a new label means a new attempt.
+LiveListener = Callable[[str, str], None]
 
 
 class ResilientLLM:
@@ -70,7 +76,13 @@ class ResilientLLM:
         return chain
 
     def _attempt(
-        self, provider: LLMProvider, messages: list[ChatMessage], *, max_tokens: int, temperature: float
+        self,
+        provider: LLMProvider,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        live: Callable[[str], None] | None,
     ) -> tuple[list[str], GenerationStats]:
         stats = GenerationStats()
         started = time.perf_counter()
@@ -82,6 +94,8 @@ class ResilientLLM:
                 if not pieces:
                     stats.first_token_s = time.perf_counter() - started
                 pieces.append(piece)
+                if live is not None:
+                    live(piece)
                 if time.perf_counter() > deadline:
                     raise LLMError(
                         f"{provider.name} took longer than {self.resilience.answer_timeout_seconds:.0f} s to answer"
@@ -103,6 +117,8 @@ class ResilientLLM:
         max_tokens: int,
         temperature: float,
         last_resort: bool,
+        live: LiveListener | None,
+        attempt_labels: Iterator[str],
     ) -> tuple[list[str], GenerationStats, int]:
         breaker = self.breakers[id(provider)]
         attempts = 0
@@ -118,14 +134,18 @@ class ResilientLLM:
         ):
             with attempt:
                 attempts += 1
+                label = next(attempt_labels)
+                heard = None if live is None else (lambda piece, label=label: live(label, piece))
                 if last_resort:
                     # Nothing comes after it: an open circuit would only turn a chance into a failure.
-                    pieces, stats = self._attempt(provider, messages, max_tokens=max_tokens, temperature=temperature)
+                    pieces, stats = self._attempt(
+                        provider, messages, max_tokens=max_tokens, temperature=temperature, live=heard
+                    )
                 else:
                     try:
                         with breaker.calling():
                             pieces, stats = self._attempt(
-                                provider, messages, max_tokens=max_tokens, temperature=temperature
+                                provider, messages, max_tokens=max_tokens, temperature=temperature, live=heard
                             )
                     except pybreaker.CircuitBreakerError as exc:
                         LLM_ERRORS.labels(provider=provider.name, reason="circuit_open").inc()
@@ -134,9 +154,16 @@ class ResilientLLM:
         return pieces, stats, attempts
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, stats: GenerationStats
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stats: GenerationStats,
+        live: LiveListener | None = None,
     ) -> Iterator[str]:
         failures: list[str] = []
+        attempt_labels = (str(n) for n in itertools.count(1))
         for position, provider in enumerate(self.providers):
             try:
                 pieces, attempt_stats, attempts = self._with_retries(
@@ -145,6 +172,8 @@ class ResilientLLM:
                     max_tokens=max_tokens,
                     temperature=temperature,
                     last_resort=position == len(self.providers) - 1,
+                    live=live,
+                    attempt_labels=attempt_labels,
                 )
             except (LLMError, _Skip) as exc:
                 failures.append(str(exc))

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,13 +16,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.auth import Principal, Scope
-from gateway.deps import AppState, StateDep
+from gateway.deps import AppState, ChatGateDep, MetricsDep, RequestIdDep, StateDep, authenticate
 from gateway.models import Task, Tenant
+from gateway.schemas import LIMIT_RESPONSES
 from gateway.services.messages import accept_message
 from gateway.services.openai_compat import (
     CHANNEL,
     ChatCompletionRequest,
     OpenAIError,
+    OpenAIErrorOut,
     chunk,
     completion,
     models_for,
@@ -36,16 +38,42 @@ from parley_contract.names import task_tokens_stream
 from parley_contract.schemas import MessageIn, Role, TaskStatus, TenantSettings, UserIn
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid or unsupported request",
+    401: "Missing, unknown or revoked API key",
+    403: "The key lacks the 'messages:write' scope",
+    404: "No such model for this key's tenant",
+    429: "Over a rate limit (see Retry-After and X-RateLimit-*) or a daily quota",
+    502: "The answer failed",
+    503: "Database or queue unavailable; retry after Retry-After",
+    504: "No answer within OPENAI_WAIT_SECONDS",
+}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for errors in OpenAI's shape (413, from the body cap, keeps Parley's)."""
+    entries: dict[int | str, dict[str, Any]] = {
+        code: {"model": OpenAIErrorOut, "description": _ERROR_DESCRIPTIONS[code]} for code in codes
+    }
+    if 429 in codes:
+        entries[429]["headers"] = LIMIT_RESPONSES[429]["headers"]
+    return entries
+
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["openai-compatible"],
+    responses={**_errors(400, 401, 403, 429, 503), 413: LIMIT_RESPONSES[413]},
+)
 _bearer = HTTPBearer(auto_error=False)
 
 
 async def _caller(
-    state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, state: StateDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
         raise OpenAIError(401, "missing bearer token: send 'Authorization: Bearer <key>'", code="invalid_api_key")
-    principal = await state.authenticator.authenticate(credentials.credentials)
+    principal = await authenticate(request, state, token=credentials.credentials)
     if principal is None:
         raise OpenAIError(401, "invalid API key", code="invalid_api_key")
     if not principal.allows(Scope.messages_write):
@@ -72,9 +100,14 @@ async def list_models(principal: Caller, state: StateDep) -> dict[str, Any]:
     }
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post("/chat/completions", response_model=None, responses=_errors(404, 502, 504))
 async def chat_completions(
-    request: ChatCompletionRequest, principal: Caller, state: StateDep
+    request: ChatCompletionRequest,
+    principal: Caller,
+    state: StateDep,
+    gate: ChatGateDep,
+    metrics: MetricsDep,
+    request_id: RequestIdDep,
 ) -> JSONResponse | StreamingResponse:
     """Answer the last user message with the tenant's retrieval pipeline, as OpenAI's API does."""
     settings = await _tenant_settings(state, principal.tenant_id)
@@ -92,23 +125,23 @@ async def chat_completions(
     if request.user is not None and not 1 <= len(request.user) <= 128:
         raise OpenAIError(400, "'user' must be 1 to 128 characters")
     chat_id = request.user or new_chat_id()
-    async with state.sessions() as session:
-        if request.user is None and len(turns) > 1:
-            await store_earlier_turns(
-                session,
-                tenant_id=principal.tenant_id,
-                chat_id=chat_id,
-                turns=[(Role(role), body) for role, body in turns[:-1]],
-            )
-        task, _created = await accept_message(
-            session,
+    # The same per-chat rate limit and daily quotas as POST /api/v1/messages (429 when spent).
+    admission = await gate.admit(tenant_id=principal.tenant_id, channel=CHANNEL, chat_id=chat_id)
+    try:
+        task_id, conversation_id = await _accept(
+            state,
             tenant_id=principal.tenant_id,
-            message=MessageIn(channel=CHANNEL, chat_id=chat_id, user=UserIn(id=chat_id), text=text),
-            idempotency_key=None,
+            chat_id=chat_id,
+            new_conversation=request.user is None,
+            turns=turns,
             api_key_id=principal.key_id,
             callback_url=principal.callback_url,
+            request_id=request_id,
         )
-        task_id, conversation_id = task.id, task.conversation_id
+    except BaseException:
+        await admission.release()
+        raise
+    metrics.messages_accepted.labels(channel=CHANNEL).inc()
     await state.jobs.enqueue_answer(task_id)
     headers = {"X-Parley-Task-Id": task_id, "X-Parley-Conversation-Id": conversation_id}
     if request.stream:
@@ -125,6 +158,36 @@ async def chat_completions(
     if finished.status == TaskStatus.failed:
         raise OpenAIError(502, f"the answer failed: {finished.error}", type="server_error", code="task_failed")
     return JSONResponse(completion(finished, model=request.model), headers=headers)
+
+
+async def _accept(
+    state: AppState,
+    *,
+    tenant_id: str,
+    chat_id: str,
+    new_conversation: bool,
+    turns: Sequence[tuple[str, str]],
+    api_key_id: str | None,
+    callback_url: str | None,
+    request_id: str | None,
+) -> tuple[str, str]:
+    """Store the request's last user message as a task; a new conversation (no `user`) first gets the
+    request's earlier turns as its history."""
+    async with state.sessions() as session:
+        if new_conversation and len(turns) > 1:
+            await store_earlier_turns(
+                session, tenant_id=tenant_id, chat_id=chat_id, turns=[(Role(role), body) for role, body in turns[:-1]]
+            )
+        task, _created = await accept_message(
+            session,
+            tenant_id=tenant_id,
+            message=MessageIn(channel=CHANNEL, chat_id=chat_id, user=UserIn(id=chat_id), text=turns[-1][1]),
+            idempotency_key=None,
+            api_key_id=api_key_id,
+            callback_url=callback_url,
+            request_id=request_id,
+        )
+        return task.id, task.conversation_id
 
 
 async def _wait(state: AppState, *, tenant_id: str, task_id: str, seconds: float) -> Task | None:
@@ -161,6 +224,7 @@ async def _relay(state: AppState, *, tenant_id: str, task_id: str, model: str) -
     sent = ""  # what the client has, without leading whitespace (the stored answer is stripped)
     held = ""  # trailing whitespace held back until more text follows
     attempt: str | None = None
+    restarted = False  # the answer started over after part of it was sent: the stored answer decides
     last_id = "0-0"
     deadline = time.monotonic() + state.settings.openai_wait_seconds
     async with state.events.subscription(task_id) as finished_event:
@@ -173,13 +237,17 @@ async def _relay(state: AppState, *, tenant_id: str, task_id: str, model: str) -
                 log.warning("could not read %s", key, exc_info=True)
                 entries = []
                 await asyncio.sleep(0.25)
-            pieces = []
+            pieces: list[str] = []
             for _stream, items in entries:
                 for entry_id, fields in items:
                     last_id = entry_id
                     piece_attempt = fields.get(b"attempt", b"").decode()
-                    attempt = attempt or piece_attempt
-                    if piece_attempt == attempt:  # a retried job starts over; follow the first attempt
+                    if piece_attempt != attempt:
+                        # A retry (of the LLM or the job) starts the answer over: follow it while
+                        # nothing has been sent; otherwise stop relaying, the client cannot unread.
+                        restarted = restarted or bool(sent)
+                        attempt, pieces, held = piece_attempt, [], ""
+                    if not restarted:
                         pieces.append(fields.get(b"text", b"").decode())
             text = held + "".join(pieces)
             if not sent:
@@ -206,7 +274,17 @@ async def _relay(state: AppState, *, tenant_id: str, task_id: str, model: str) -
             if answer.startswith(sent) and len(answer) > len(sent):
                 yield _sse(chunk(task_id, model=model, delta={"content": answer[len(sent) :]}))
             elif not answer.startswith(sent):
-                log.warning("task %s: the streamed text differs from the stored answer", task_id)
+                log.warning("task %s: the answer started over after part of it was streamed", task_id)
+                yield _sse(
+                    OpenAIError(
+                        502,
+                        f"the answer was regenerated after part of it was streamed; read it whole from "
+                        f"GET /api/v1/tasks/{task_id}",
+                        type="server_error",
+                        code="answer_restarted",
+                    ).body()
+                )
+                return
             yield _sse(chunk(task_id, model=model, delta={}, finish_reason="stop"))
             yield _sse("[DONE]")
             return

@@ -31,6 +31,19 @@ class OpenAIError(Exception):
         return {"error": {"message": self.message, "type": self.type, "param": None, "code": self.code}}
 
 
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorOut(BaseModel):
+    """What `OpenAIError.body()` sends."""
+
+    error: OpenAIErrorDetail
+
+
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str

@@ -106,3 +106,22 @@ def test_a_tenant_arrangement_asks_for_its_model_and_refuses_a_provider_not_load
     assert list(tenant_chain.breakers.values()) == list(chain.breakers.values())  # one breaker per real provider
     with pytest.raises(LLMError, match="'llamacpp' is not loaded in this worker"):
         chain.arranged(lead="llamacpp", model=None)
+
+
+def test_a_live_listener_hears_each_attempt_apart_and_the_answer_is_the_finished_one(
+    primary: FakeLLM, fallback: FakeLLM
+) -> None:
+    primary.add(Rule(when="Ajman", answer="a b c d e f g h", piece_delay_seconds=0.1))
+    chain = ResilientLLM(
+        [provider(primary), provider(fallback)],
+        Resilience(retries=0, answer_timeout_seconds=0.25, backoff_initial_seconds=0.01),
+    )
+    heard: list[tuple[str, str]] = []
+    stats = GenerationStats()
+    answer = "".join(
+        chain.stream(QUESTION, max_tokens=20, temperature=0, stats=stats, live=lambda a, p: heard.append((a, p)))
+    )
+    assert answer == "fallback answer"
+    first = [piece for attempt, piece in heard if attempt == "1"]
+    assert first and "".join(first).startswith("a b")  # the cut-off attempt was heard as it came
+    assert "".join(piece for attempt, piece in heard if attempt == "2") == "fallback answer"

@@ -22,8 +22,23 @@ def test_pieces_reach_the_task_stream_in_order_with_a_ttl() -> None:
     publisher.flush()
     entries: Any = redis.xrange(task_tokens_stream(task_id))
     assert b"".join(fields[b"text"] for _id, fields in entries) == b"Hello there!"
-    assert {fields[b"attempt"] for _id, fields in entries} == {b"1"}
+    assert {fields[b"attempt"] for _id, fields in entries} == {b"1.1"}
     assert redis.ttl(task_tokens_stream(task_id)) > 0
+
+
+def test_a_new_llm_attempt_is_labelled_apart() -> None:
+    redis = Redis.from_url(redis_url(13))
+    task_id = uuid.uuid4().hex
+    publisher = TokenPublisher(redis, task_id=task_id, attempt=2, interval_seconds=60)
+    publisher.live("1", "half an ans")
+    publisher.live("2", "A whole")
+    publisher.live("2", " answer.")
+    publisher.flush()
+    entries: Any = redis.xrange(task_tokens_stream(task_id))
+    assert [(fields[b"attempt"], fields[b"text"]) for _id, fields in entries] == [
+        (b"2.1", b"half an ans"),
+        (b"2.2", b"A whole answer."),
+    ]
 
 
 def test_an_unreachable_redis_never_raises() -> None:

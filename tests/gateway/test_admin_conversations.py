@@ -83,7 +83,7 @@ def gateway_only(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sta
             database_url = resources.enter_context(fresh_postgres_database("parley_admin"))
         else:
             database_url = f"sqlite:///{tmp_path / 'parley.db'}"
-        stack = start_stack(name="admin", workdir=tmp_path, database_url=database_url, redis_url=redis_url(8))
+        stack = start_stack(name="admin", workdir=tmp_path, database_url=database_url, redis_url=redis_url(1))
         resources.callback(stack.close)
         yield stack
 

@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from asgi_correlation_id import correlation_id
 
 from parley_contract.logging import make_handler
-from parley_contract.names import reply_stream
 from tests.support.stack import Stack
 
 PHONE = "+971 50 123 4567"
@@ -51,19 +49,6 @@ def wait_done(stack: Stack, key: str, task_id: str) -> dict[str, Any]:
     raise AssertionError(f"task {task_id} not finished: {task}")
 
 
-def reply_event(stack: Stack, task_id: str) -> dict[str, Any]:
-    connection = redis.Redis.from_url(stack.settings.redis_url, decode_responses=True)
-    try:
-        entries: Any = connection.xrevrange(reply_stream("web"), count=500)
-        for _, fields in entries:
-            if fields["task_id"] == task_id:
-                event: dict[str, Any] = json.loads(fields["event"])
-                return event
-    finally:
-        connection.close()
-    raise AssertionError(f"no reply event for task {task_id}")
-
-
 def test_the_request_id_travels_and_the_text_stays_out_of_the_logs(
     partner_stack: Stack, gateway_log: io.StringIO
 ) -> None:
@@ -90,7 +75,7 @@ def test_the_request_id_travels_and_the_text_stays_out_of_the_logs(
     assert text.split()[-1] not in gateway_log.getvalue() and "123 4567" not in gateway_log.getvalue()
 
     # The reply event the adapters consume carries it on.
-    assert reply_event(partner_stack, task_id)["request_id"] == request_id
+    assert partner_stack.reply_event(task_id)["request_id"] == request_id
 
     # Worker: its own log file has a line with the request id, and neither the text nor the phone.
     assert partner_stack.worker is not None

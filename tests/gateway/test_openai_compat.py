@@ -3,6 +3,7 @@ partner stack (PostgreSQL, Redis, a real worker on the scripted LLM)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from openai import OpenAI
 
 from tests.support.fake_llm import FakeLLM, Rule
+from tests.support.metrics import scrape
 from tests.support.stack import Stack
 
 
@@ -126,15 +128,51 @@ def test_failing_llm_gives_an_api_error_not_a_hang(partner_stack: Stack, partner
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ai_worker.llm.resilient.ResilientLLM hands pieces on only after a whole attempt, so the worker "
-    "publishes the answer in one batch; real token streaming needs it to pass pieces through",
-)
-def test_streaming_arrives_in_several_pieces(partner_stack: Stack, partner_llm: FakeLLM, key: str) -> None:
-    partner_llm.add(Rule(when="a long story", answer=" ".join(f"part{i}" for i in range(400))))
+def test_streaming_arrives_in_pieces_while_the_model_generates(
+    partner_stack: Stack, partner_llm: FakeLLM, key: str
+) -> None:
+    words = 40
+    partner_llm.add(
+        Rule(when="a long story", answer=" ".join(f"part{i}" for i in range(words)), piece_delay_seconds=0.05)
+    )
     stream = client(partner_stack, key).chat.completions.create(
         model="parley", messages=[{"role": "user", "content": "Tell me a long story"}], stream=True
     )
-    contents = [c.choices[0].delta.content for c in stream if c.choices[0].delta.content]
-    assert len(contents) >= 2
+    arrivals = [(time.monotonic(), c.choices[0].delta.content) for c in stream if c.choices[0].delta.content]
+    # 40 pieces 50 ms apart take 2 s to generate: relayed as they come, they arrive spread over that time.
+    assert len(arrivals) >= 5
+    assert arrivals[-1][0] - arrivals[0][0] >= 1.0
+    assert "".join(text for _, text in arrivals if text) == " ".join(f"part{i}" for i in range(words))
+
+
+def test_limits_request_id_and_metrics_apply_as_on_the_messages_route(partner_stack: Stack) -> None:
+    tenant = partner_stack.new_tenant(settings={"daily_message_quota": 1})
+    key = partner_stack.new_key(tenant["id"], "messages:write", "tasks:read", rate_limit_per_minute=3)
+    ai = client(partner_stack, key)
+    ask = [{"role": "user", "content": "Do you deliver to Sharjah?"}]
+    request_id = f"sdk-{uuid.uuid4().hex}"
+    accepted_before = scrape(f"{partner_stack.url}/metrics").value("parley_messages_accepted_total", channel="api")
+
+    raw = ai.chat.completions.with_raw_response.create(
+        model="parley",
+        messages=ask,  # type: ignore[arg-type]
+        extra_headers={"X-Request-ID": request_id},
+    )
+    assert raw.headers["X-Request-ID"] == request_id
+    assert raw.headers["X-RateLimit-Limit"] == "3"
+    task_id = raw.headers["X-Parley-Task-Id"]
+    assert partner_stack.client_with_key(key).get(f"/api/v1/tasks/{task_id}").json()["status"] == "done"
+    assert partner_stack.reply_event(task_id, channel="api")["request_id"] == request_id
+    after = scrape(f"{partner_stack.url}/metrics")
+    assert after.value("parley_messages_accepted_total", channel="api") == accepted_before + 1
+
+    # The tenant's daily message quota (1) is spent: a 429 in OpenAI's shape, which the SDK raises.
+    with pytest.raises(openai.RateLimitError) as spent:
+        ai.chat.completions.create(model="parley", messages=ask)  # type: ignore[arg-type]
+    assert spent.value.code == "insufficient_quota"
+    assert spent.value.response.headers["Retry-After"]
+    # The key's own rate limit (3 a minute; GET /v1/models counts too).
+    with pytest.raises(openai.RateLimitError) as limited:
+        ai.models.list()
+    assert limited.value.code == "rate_limit_exceeded"
+    assert limited.value.response.headers["X-RateLimit-Remaining"] == "0"

@@ -35,6 +35,8 @@ class Rule:
     status: int = 200
     times: int | None = None  # how many requests the rule applies to; None: always
     delay_seconds: float = 0.0
+    #: Pause between streamed pieces, as a model decoding token by token does.
+    piece_delay_seconds: float = 0.0
 
 
 @dataclass
@@ -157,6 +159,9 @@ class FakeLLM:
                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
                     }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    if rule.piece_delay_seconds:
+                        self.wfile.flush()
+                        time.sleep(rule.piece_delay_seconds)
                 done = {
                     "id": "chatcmpl-fake",
                     "object": "chat.completion.chunk",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ import redis
 from gateway.app import create_app
 from gateway.migrate import upgrade
 from gateway.settings import GatewaySettings
+from parley_contract.names import reply_stream
 from tests.support.servers import ROOT, ServiceProcess, UvicornThread, wait_until
 
 SAMPLE_KB = ROOT / "sample_kb"
@@ -54,6 +56,19 @@ class Stack:
         client = httpx.Client(base_url=self.url, headers=headers, timeout=60)
         self._clients.append(client)
         return client
+
+    def reply_event(self, task_id: str, *, channel: str = "web") -> dict[str, Any]:
+        """The reply event the gateway published for the task on its channel's stream."""
+        connection = redis.Redis.from_url(self.settings.redis_url, decode_responses=True)
+        try:
+            entries: Any = connection.xrevrange(reply_stream(channel), count=500)
+            for _, fields in entries:
+                if fields["task_id"] == task_id:
+                    event: dict[str, Any] = json.loads(fields["event"])
+                    return event
+        finally:
+            connection.close()
+        raise AssertionError(f"no reply event for task {task_id} on {channel}")
 
     def client_with_key(self, key: str) -> httpx.Client:
         client = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=60)
