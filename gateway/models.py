@@ -130,6 +130,12 @@ class Task(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    #: A running task's claim holds until then; the worker renews it while it generates.
+    lease_expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    #: When the finished task's reply event reached its channel's stream (None: still owed).
+    reply_published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    #: Answered as one turn together with this (later) task of the same conversation.
+    merged_into: str | None = Field(default=None, max_length=32)
 
 
 class Document(SQLModel, table=True):
