@@ -10,14 +10,15 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.api import (
     admin_callbacks,
@@ -171,6 +172,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_exception_handler(QuotaExceeded, _quota_exceeded)
     app.add_exception_handler(OpenAIError, openai_compat.openai_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     instrument(app, metrics)
     # Added last, so it runs first: every other layer (and its log lines) sees the request id.
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=_valid_request_id)
@@ -242,3 +244,12 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     if request.url.path.startswith("/v1/"):
         return openai_compat.validation_error_for_openai(exc)
     return await request_validation_exception_handler(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """OpenAI's error shape under /v1 (e.g. a body that is not UTF-8); FastAPI's own everywhere else."""
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith("/v1/"):
+        body = OpenAIError(exc.status_code, str(exc.detail)).body()
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    return await http_exception_handler(request, exc)

@@ -106,6 +106,8 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 #: What any authenticated route may answer besides its own outcomes (413 and 429, with their
 #: headers, are added to every partner router where the app includes it: `gateway.app.LIMIT_RESPONSES`).
 AUTHENTICATED_ERRORS = error_responses(400, 401, 403, 503)
+#: Routes under /api/v1/admin/tenants/{tenant_id}: an unknown tenant is a 404 too.
+TENANT_ERRORS = error_responses(400, 401, 403, 404, 503)
 
 
 class TenantUsage(BaseModel):

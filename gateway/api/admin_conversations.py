@@ -10,12 +10,14 @@ from fastapi.responses import Response
 
 from gateway.deps import AdminTenant, SessionDep
 from gateway.models import Conversation, Message, Tenant
-from gateway.schemas import MAX_INT, ConversationHitOut, ConversationPage
+from gateway.schemas import MAX_INT, TENANT_ERRORS, ConversationHitOut, ConversationPage
 from gateway.services import conversation_search
 from gateway.services.conversation_search import SearchFilters
 from parley_contract.schemas import Role, Transcript, TranscriptMessage
 
-router = APIRouter(prefix="/api/v1/admin/tenants/{tenant_id}/conversations", tags=["admin: conversations"])
+router = APIRouter(
+    prefix="/api/v1/admin/tenants/{tenant_id}/conversations", tags=["admin: conversations"], responses=TENANT_ERRORS
+)
 
 Format = Literal["json", "csv"]
 _EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {

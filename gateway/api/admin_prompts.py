@@ -11,11 +11,22 @@ from pydantic import ValidationError
 
 from gateway.deps import AdminTenant, SessionDep
 from gateway.models import PromptVersion, Tenant
-from gateway.schemas import MAX_INT, PromptDiff, PromptIn, PromptOut, TenantSettingsIn, TenantSettingsPatch
+from gateway.schemas import (
+    MAX_INT,
+    TENANT_ERRORS,
+    PromptDiff,
+    PromptIn,
+    PromptOut,
+    TenantSettingsIn,
+    TenantSettingsPatch,
+    error_responses,
+)
 from gateway.services import prompts, tenant_settings
 from parley_contract.schemas import TenantSettings
 
-router = APIRouter(prefix="/api/v1/admin/tenants/{tenant_id}", tags=["admin: prompts and settings"])
+router = APIRouter(
+    prefix="/api/v1/admin/tenants/{tenant_id}", tags=["admin: prompts and settings"], responses=TENANT_ERRORS
+)
 
 
 def prompt_out(prompt: PromptVersion, tenant: Tenant) -> PromptOut:
@@ -93,7 +104,7 @@ async def activate_prompt(
     return prompt_out(prompt, tenant)
 
 
-@router.post("/prompts/rollback", response_model=PromptOut)
+@router.post("/prompts/rollback", response_model=PromptOut, responses=error_responses(409))
 async def roll_back_prompt(tenant: AdminTenant, session: SessionDep) -> PromptOut:
     """Go back to the version activated before the current one (409 when there is none)."""
     try:

@@ -8,12 +8,14 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from gateway.deps import AdminTenant, JobsDep, SessionDep
 from gateway.models import Task, Tenant
-from gateway.schemas import MAX_INT, FailedTaskOut, FailedTaskPage
+from gateway.schemas import MAX_INT, TENANT_ERRORS, FailedTaskOut, FailedTaskPage, error_responses
 from gateway.services import failed_tasks
 from gateway.services.tasks import get_task, task_out
 from parley_contract.schemas import TaskOut
 
-router = APIRouter(prefix="/api/v1/admin/tenants/{tenant_id}/tasks", tags=["admin: failed tasks"])
+router = APIRouter(
+    prefix="/api/v1/admin/tenants/{tenant_id}/tasks", tags=["admin: failed tasks"], responses=TENANT_ERRORS
+)
 
 
 async def _task(session: SessionDep, tenant: Tenant, task_id: str) -> Task:
@@ -38,7 +40,9 @@ async def list_failed_tasks(
     )
 
 
-@router.post("/{task_id}/requeue", status_code=status.HTTP_202_ACCEPTED, response_model=TaskOut)
+@router.post(
+    "/{task_id}/requeue", status_code=status.HTTP_202_ACCEPTED, response_model=TaskOut, responses=error_responses(409)
+)
 async def requeue_task(task_id: str, tenant: AdminTenant, session: SessionDep, jobs: JobsDep) -> TaskOut:
     """Answer a failed task again: it goes back to `queued` and is delivered like any other."""
     task = await _task(session, tenant, task_id)
@@ -49,7 +53,7 @@ async def requeue_task(task_id: str, tenant: AdminTenant, session: SessionDep, j
     return task_out(task)
 
 
-@router.post("/{task_id}/discard", response_model=TaskOut)
+@router.post("/{task_id}/discard", response_model=TaskOut, responses=error_responses(409))
 async def discard_task(task_id: str, tenant: AdminTenant, session: SessionDep) -> TaskOut:
     """Hide a failed task from the failed list (it stays failed)."""
     task = await _task(session, tenant, task_id)
