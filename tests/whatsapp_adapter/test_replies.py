@@ -3,6 +3,7 @@ Wazzup's 429 and 500 survived without a second copy."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import redis
@@ -10,7 +11,7 @@ import redis
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import wait_until
 from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import Adapter, new_chat, stream_entries
+from tests.whatsapp_adapter.conftest import Adapter, new_chat, reply_events, stream_entries
 from whatsapp_adapter import keys
 from whatsapp_adapter.settings import WhatsAppSettings
 
@@ -98,3 +99,23 @@ def test_a_refused_delivery_is_recorded_as_failed(
     assert failure["status"] == "400" and failure["code"] == "INTERNAL_ERROR"
     assert failure["delivery_id"].startswith("task-")
     assert [a.status for a in emulator.attempts_for(chat)] == [400] and emulator.sent_to(chat) == []
+
+
+def test_the_adapter_logs_the_request_id_of_what_it_delivers_but_not_the_text(
+    adapter: Adapter, emulator: WazzupEmulator, state: redis.Redis
+) -> None:
+    chat = new_chat()
+    marker = f"zq{chat[-6:]}"
+    emulator.customer_writes(chat, f"Do you deliver to Fujairah? My code is {marker}")
+    emulator.wait_sent(chat)
+    [event] = [e for e in reply_events(state) if e["chat_id"] == chat]
+    request_id = event["request_id"]
+    assert request_id  # the adapter sent it as X-Request-ID with the message; the gateway kept it on the task
+    delivered = [
+        record
+        for record in (json.loads(line) for line in adapter.log().splitlines() if line.startswith("{"))
+        if record.get("request_id") == request_id
+    ]
+    assert any("handed over as task" in r["message"] for r in delivered)
+    assert any(r["message"].startswith("delivered ") for r in delivered)
+    assert marker not in adapter.log() and chat not in adapter.log()
