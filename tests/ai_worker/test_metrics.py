@@ -23,15 +23,6 @@ from tests.support.stack import Stack
 ANSWERS = {"job": "answer_task", "outcome": "done"}
 
 
-def wait_done(stack: Stack, key: str, task_id: str) -> dict[str, Any]:
-    client = stack.client_with_key(key)
-    for _ in range(10):
-        task: dict[str, Any] = client.get(f"/api/v1/tasks/{task_id}", params={"wait": 30}).json()
-        if task.get("status") in ("done", "failed"):
-            return task
-    raise AssertionError(f"task {task_id} not finished: {task}")
-
-
 def test_worker_metrics_move_with_an_answer(partner_stack: Stack) -> None:
     url = f"http://127.0.0.1:{partner_stack.worker_env['METRICS_PORT']}/metrics"
     tenant = partner_stack.new_tenant()
@@ -43,7 +34,7 @@ def test_worker_metrics_move_with_an_answer(partner_stack: Stack) -> None:
         json={"channel": "web", "chat_id": "worker-metrics", "user": {"id": "u1"}, "text": "Do you deliver?"},
     )
     assert accepted.status_code == 202, accepted.text
-    task = wait_done(partner_stack, key, accepted.json()["task_id"])
+    task = partner_stack.wait_task(accepted.json()["task_id"], key=key)
     assert task["status"] == "done"
 
     after = scrape(url)

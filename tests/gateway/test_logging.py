@@ -11,7 +11,6 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from asgi_correlation_id import correlation_id
@@ -40,15 +39,6 @@ def gateway_log() -> Iterator[io.StringIO]:
     gateway.setLevel(level)
 
 
-def wait_done(stack: Stack, key: str, task_id: str) -> dict[str, Any]:
-    client = stack.client_with_key(key)
-    for _ in range(10):
-        task: dict[str, Any] = client.get(f"/api/v1/tasks/{task_id}", params={"wait": 30}).json()
-        if task.get("status") in ("done", "failed"):
-            return task
-    raise AssertionError(f"task {task_id} not finished: {task}")
-
-
 def test_the_request_id_travels_and_the_text_stays_out_of_the_logs(
     partner_stack: Stack, gateway_log: io.StringIO
 ) -> None:
@@ -64,7 +54,7 @@ def test_the_request_id_travels_and_the_text_stays_out_of_the_logs(
     assert accepted.status_code == 202, accepted.text
     assert accepted.headers["X-Request-ID"] == request_id
     task_id = accepted.json()["task_id"]
-    assert wait_done(partner_stack, key, task_id)["status"] == "done"
+    assert partner_stack.wait_task(task_id, key=key)["status"] == "done"
 
     # Gateway: the accepted-message line carries the request id; the text and the phone are masked.
     records = [json.loads(line) for line in gateway_log.getvalue().splitlines()]

@@ -4,8 +4,6 @@ Runs on the partner stack: PostgreSQL, Redis and a worker on the scripted LLM.""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from tests.support.metrics import scrape
@@ -20,16 +18,6 @@ def post_message(stack: Stack, key: str, text: str) -> httpx.Response:
     )
 
 
-def wait_done(stack: Stack, key: str, task_id: str) -> dict[str, Any]:
-    """Long-poll the task with the tenant's own key until the worker finished it."""
-    client = stack.client_with_key(key)
-    for _ in range(10):
-        task: dict[str, Any] = client.get(f"/api/v1/tasks/{task_id}", params={"wait": 30}).json()
-        if task.get("status") in ("done", "failed"):
-            return task
-    raise AssertionError(f"task {task_id} not finished: {task}")
-
-
 def test_metrics_move_with_traffic(partner_stack: Stack) -> None:
     tenant = partner_stack.new_tenant()
     key = partner_stack.new_key(tenant["id"], "messages:write", "tasks:read")
@@ -40,7 +28,7 @@ def test_metrics_move_with_traffic(partner_stack: Stack) -> None:
     assert accepted.status_code == 202, accepted.text
     refused = partner_stack.client_with_key(key).post("/api/v1/messages", json={"channel": "web"})
     assert refused.status_code == 422
-    task = wait_done(partner_stack, key, accepted.json()["task_id"])
+    task = partner_stack.wait_task(accepted.json()["task_id"], key=key)
     assert task["status"] == "done"
 
     after = scrape(metrics_url)

@@ -127,8 +127,9 @@ class Stack:
         assert accepted.status_code == 202, accepted.text
         return self.wait_task(accepted.json()["task_id"], wait=wait)
 
-    def wait_task(self, task_id: str, *, wait: float = 60) -> dict[str, Any]:
-        client = self.client()
+    def wait_task(self, task_id: str, *, wait: float = 60, key: str | None = None) -> dict[str, Any]:
+        """The task once finished (or as it is after `wait` s), read with `key` (default: the service token)."""
+        client = self.client() if key is None else self.client_with_key(key)
         deadline = time.monotonic() + wait
         while True:
             task: dict[str, Any] = client.get(f"/api/v1/tasks/{task_id}", params={"wait": 30}).json()
