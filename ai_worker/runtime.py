@@ -164,7 +164,7 @@ def acquire_store_lock(settings: WorkerSettings) -> FileLock | None:
 def load(settings: WorkerSettings, *, with_llm: bool = True) -> Runtime:
     lock = acquire_store_lock(settings)
     model = settings.embedding_model or bundled_embedding_model()
-    embedder = load_embedder(model)
+    embedder = load_embedder(model, threads=settings.embedding_threads)
     store = VectorStore(make_client(path=settings.chroma_path, url=settings.chroma_url), embedder)
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
     components = {

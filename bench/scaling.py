@@ -4,7 +4,8 @@ The LLM is tests/support/fake_llm.py, a real OpenAI-compatible HTTP server on lo
 `delay_seconds` before answering every request (`Rule(when="", delay_seconds=...)`); workers reach
 it with `LLM_PROVIDER=openai`. The gateway is the tests' `start_stack` (migrated SQLite, uvicorn in
 a thread of this process). Workers are added one set at a time (1, then 2, then 4 running); each
-has its own empty embedded Chroma directory (an embedded store has one owner), so every answer
+has its own empty embedded Chroma directory (an embedded store has one owner) and one torch thread
+(`EMBEDDING_THREADS=1`), so every answer
 still embeds the question and runs both searches, over an empty collection. A burst of messages
 is posted at once; throughput is answers / (last answer stored − first POST), median over runs.
 """
@@ -93,6 +94,9 @@ def run(quick: bool) -> Section:
                                 **stack.worker_env,
                                 "WORKER_NAME": f"bench-scaling-{n}",
                                 "CHROMA_PATH": str(directory / f"chroma-{n}"),
+                                # several workers share the cores: one torch thread each, or n workers
+                                # oversubscribe them n-fold (measured: retrieval 23 ms → 449 ms at 4)
+                                "EMBEDDING_THREADS": "1",
                             },
                             log_path=directory / f"worker-{n}.log",
                             cwd=directory,
@@ -145,11 +149,10 @@ def run(quick: bool) -> Section:
             f"HTTP round trips to the gateway. This machine has {os.cpu_count()} logical cores shared by the "
             "gateway, every worker and this load generator, so that CPU work queues up and more workers "
             "stop helping once the cores are busy; retrieval time growing with the worker count shows it. "
-            "Probable aggravation (not verified here): each worker's torch uses as many intra-op threads as "
-            "there are cores, so n workers oversubscribe the CPU n-fold. What would fix it: one torch thread "
-            "per worker when several run on one machine (`OMP_NUM_THREADS=1` / `torch.set_num_threads(1)`), "
-            "more cores or workers on other machines (the design's scale-out), a cheaper question embedding "
-            "(ONNX/quantised MiniLM, caching repeated questions).",
+            "Every worker here already runs torch with one thread (`EMBEDDING_THREADS=1`), so the workers "
+            "do not oversubscribe the cores n-fold. What would help further: more cores or workers on other "
+            "machines (the design's scale-out), a cheaper question embedding (ONNX/quantised MiniLM, "
+            "caching repeated questions).",
             "",
         )
     section.plots.append(

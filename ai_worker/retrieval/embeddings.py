@@ -17,8 +17,12 @@ def bundled_embedding_model() -> str:
 
 
 @functools.cache
-def load_embedder(model: str) -> SentenceTransformerEmbedder:
-    """One loaded model per name in a process."""
+def load_embedder(model: str, *, threads: int = 0) -> SentenceTransformerEmbedder:
+    """One loaded model per name in a process; `threads` > 0 caps torch's intra-op threads."""
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
     return SentenceTransformerEmbedder(model)
 
 
