@@ -142,6 +142,16 @@ def run(quick: bool) -> Section:
         rows,
     )
     linear = measured[WORKER_COUNTS[-1]] / (WORKER_COUNTS[-1] * measured[1])
+    # Each worker answers one message at a time: n / answers-per-second is one answer's time in a worker.
+    beyond_llm = {n: (n / measured[n] - delay) * 1000 for n in WORKER_COUNTS}
+    section.add(
+        f"{WORKER_COUNTS[-1]} workers reach {linear:.0%} of linear. Where it stops: a worker's time per answer "
+        f"beyond the LLM's {delay * 1000:.0f} ms grows from {beyond_llm[1]:.0f} ms with one worker to "
+        f"{beyond_llm[WORKER_COUNTS[-1]]:.0f} ms with {WORKER_COUNTS[-1]}, as the workers' own CPU work "
+        f"(question embedding and search, RQ, the gateway calls) queues for this machine's {os.cpu_count()} "
+        "cores, shared with the gateway and the load generator.",
+        "",
+    )
     if linear < 0.8 or measured[1] < 0.8 * limit[1]:
         section.add(
             "Far from the limit. Each answer also costs CPU in the worker: embedding the question with MiniLM "
