@@ -17,6 +17,7 @@ from parley_contract.schemas import (
     TaskClaim,
     TaskCompletion,
     TaskFailure,
+    TaskLease,
 )
 
 
@@ -89,6 +90,19 @@ class GatewayClient:
         if response.status_code in (404, 409):
             return None
         return TaskClaim.model_validate_json(self._ok(response).content)
+
+    def renew_lease(self, task_id: str, *, attempt: int, timeout: float) -> bool | None:
+        """True: renewed; False: the task is finished or claimed again; None: unknown (gateway unreachable).
+
+        One try, no retry loop: the next heartbeat is the retry, and a lost lease must be noticed in time.
+        """
+        try:
+            response = self._client.post(f"tasks/{task_id}/lease", timeout=timeout, **_json(TaskLease(attempt=attempt)))
+        except httpx.TransportError:
+            return None
+        if response.status_code == 409:
+            return False
+        return True if response.is_success else None
 
     def complete(self, task_id: str, completion: TaskCompletion) -> bool:
         response = self._request("POST", f"tasks/{task_id}/complete", **_json(completion))

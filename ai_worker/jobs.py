@@ -15,6 +15,7 @@ from typing import Any
 from ai_worker import runtime
 from ai_worker.ingestion.parsers import UnreadableDocument
 from ai_worker.ingestion.pipeline import ingest
+from ai_worker.lease import LeaseKeeper
 from ai_worker.llm.base import GenerationStats, LLMError
 from ai_worker.llm.resilient import ResilientLLM
 from ai_worker.metrics import observe_answer, observed_job
@@ -27,6 +28,7 @@ from parley_contract.schemas import (
     SearchHit,
     SearchResponse,
     Source,
+    TaskClaim,
     TaskCompletion,
     TaskFailure,
     Timings,
@@ -35,6 +37,10 @@ from parley_contract.schemas import (
 log = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 400
+
+
+class LeaseLost(Exception):
+    """The task was claimed again (our lease ran out) or finished elsewhere: this attempt must not answer."""
 
 
 def _excerpt(text: str) -> str:
@@ -61,6 +67,19 @@ def answer_task(task_id: str) -> dict[str, Any]:
     request_id_var.set(claim.request_id)  # observed_job unbinds it when the job ends
     started = time.perf_counter()
     timings = Timings(queue_wait_ms=round(claim.queue_wait_ms, 1))
+    lease = LeaseKeeper(rt.gateway, task_id=task_id, attempt=claim.attempt, lease_seconds=claim.lease_seconds)
+    try:
+        with lease:
+            return _answer(rt, claim, lease, started=started, timings=timings)
+    except LeaseLost:
+        log.warning("task %s: attempt %d lost its claim; its answer is dropped", task_id, claim.attempt)
+        return {"task_id": task_id, "outcome": "skipped"}
+
+
+def _answer(
+    rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, *, started: float, timings: Timings
+) -> dict[str, Any]:
+    task_id = claim.task_id
     try:
         llm = rt.llm_for(claim.settings)
         retrieval = rt.retriever.search(claim.tenant_id, claim.text, claim.settings.top_k)
@@ -89,6 +108,8 @@ def answer_task(task_id: str) -> dict[str, Any]:
                 llm.stream(messages, max_tokens=max_tokens, temperature=temperature, stats=stats), publisher
             )
         for piece in generated:
+            if lease.lost:
+                raise LeaseLost(task_id)
             if first_token_at is None:
                 first_token_at = time.perf_counter()
             pieces.append(piece)
@@ -110,16 +131,21 @@ def answer_task(task_id: str) -> dict[str, Any]:
                 timings.tokens_per_s = round((stats.completion_tokens - 1) / decoding_s, 2)
         if not answer:
             raise LLMError(f"the model ({llm.name}) returned an empty answer")
+    except LeaseLost:
+        raise
     except Exception as exc:
         error = str(exc) if isinstance(exc, LLMError) else f"{type(exc).__name__}: {exc}"
         log.warning("task %s failed: %s", task_id, error)
         timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
         observe_answer(timings)
-        rt.gateway.fail(task_id, TaskFailure(error=error, timings=timings))
+        rt.gateway.fail(task_id, TaskFailure(error=error, timings=timings, attempt=claim.attempt))
         return {"task_id": task_id, "outcome": "failed", "error": error}
     timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
     observe_answer(timings)
-    rt.gateway.complete(task_id, TaskCompletion(answer=answer, sources=_sources(retrieval.hits), timings=timings))
+    completion = TaskCompletion(answer=answer, sources=_sources(retrieval.hits), timings=timings, attempt=claim.attempt)
+    if not rt.gateway.complete(task_id, completion):
+        log.warning("task %s: attempt %d finished after the task was claimed again; not stored", task_id, claim.attempt)
+        return {"task_id": task_id, "outcome": "skipped"}
     log.info("task %s answered by %s in %.0f ms", task_id, timings.provider, timings.total_ms)
     return {"task_id": task_id, "outcome": "done"}
 

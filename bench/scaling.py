@@ -12,32 +12,16 @@ is posted at once; throughput is answers / (last answer stored − first POST), 
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import redis
-
 from bench.common import PLOTS, Section, cli, line_plot, median, redis_url, workdir
-from parley_contract.names import WORKER_STATUS_PREFIX
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import ServiceProcess, wait_until
-from tests.support.stack import Stack, start_stack
+from tests.support.stack import Stack, ready_workers, start_stack
 
 WORKER_COUNTS = (1, 2, 4)
-
-
-def ready_workers(url: str) -> int:
-    client = redis.Redis.from_url(url)
-    count = 0
-    for key in client.scan_iter(f"{WORKER_STATUS_PREFIX}*"):
-        raw = client.get(key)
-        status = json.loads(raw) if raw else {}
-        components = status.get("components", {})
-        if components and all(c.get("ok") for c in components.values()):
-            count += 1
-    return count
 
 
 def burst(stack: Stack, messages: int, run_no: int, retrieval_ms: list[float] | None = None) -> float:

@@ -112,7 +112,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             redis=redis,
             interval_seconds=settings.reconcile_interval_seconds,
             queued_grace_seconds=settings.reconcile_queued_grace_seconds,
-            lease_seconds=settings.task_lease_seconds,
         )
         events.start()
         reconciler.start()

@@ -28,8 +28,9 @@ class GatewaySettings(ServiceSettings):
     default_tenant_id: str = DEFAULT_TENANT_ID
     max_text_chars: int = Field(default=DEFAULT_MAX_TEXT_CHARS, ge=1)
     max_upload_bytes: int = 20 * 1024 * 1024
-    #: A running task whose worker has not finished within this many seconds may be claimed again.
-    task_lease_seconds: int = 600
+    #: A claim holds a task this long; the worker renews it every third of it while it works, so a
+    #: killed worker's task is claimed again within about this long (a live one never loses it).
+    task_lease_seconds: int = Field(default=30, ge=3)
     #: The reconciler looks for stuck tasks this often, and puts back a queued task after this long.
     reconcile_interval_seconds: float = 15.0
     reconcile_queued_grace_seconds: float = 60.0

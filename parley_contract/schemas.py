@@ -239,17 +239,28 @@ class TaskClaim(BaseModel):
     prompt: str | None = None
     prompt_version: int | None = None
     request_id: str | None = None
+    #: The claim holds for this long; the worker renews it (`TaskLease`) well before it runs out.
+    lease_seconds: int = 600
+
+
+class TaskLease(BaseModel):
+    """A worker renewing its hold on a task; only the attempt that claimed it may."""
+
+    attempt: int
 
 
 class TaskCompletion(BaseModel):
     answer: str
     sources: list[Source]
     timings: Timings
+    #: The claim's attempt: a worker whose task was claimed again since cannot finish it. None: any holder.
+    attempt: int | None = None
 
 
 class TaskFailure(BaseModel):
     error: str
     timings: Timings = Field(default_factory=Timings)
+    attempt: int | None = None
 
 
 class DocumentIngested(BaseModel):

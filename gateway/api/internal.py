@@ -12,7 +12,7 @@ from gateway.deps import AppState, EventsDep, InternalCaller, MetricsDep, RedisD
 from gateway.services import knowledge
 from gateway.services.quotas import record_tokens
 from gateway.services.replies import publish_reply
-from gateway.services.tasks import claim_task, complete_task, fail_task
+from gateway.services.tasks import claim_task, complete_task, fail_task, mark_reply_published, renew_lease
 from parley_contract.schemas import (
     DocumentAccepted,
     DocumentIngested,
@@ -20,6 +20,7 @@ from parley_contract.schemas import (
     TaskClaim,
     TaskCompletion,
     TaskFailure,
+    TaskLease,
 )
 
 router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
@@ -31,6 +32,17 @@ async def claim(task_id: str, _: InternalCaller, session: SessionDep, settings: 
     if claimed is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "the task is finished or held by another worker")
     return claimed
+
+
+@router.post("/tasks/{task_id}/lease", status_code=status.HTTP_204_NO_CONTENT)
+async def lease(
+    task_id: str, renewal: TaskLease, _: InternalCaller, session: SessionDep, settings: SettingsDep
+) -> None:
+    renewed = await renew_lease(
+        session, task_id=task_id, attempt=renewal.attempt, lease_seconds=settings.task_lease_seconds
+    )
+    if not renewed:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the task is finished or was claimed again")
 
 
 @router.post("/tasks/{task_id}/complete")
@@ -51,7 +63,8 @@ async def complete(
         # Counted once: a repeated completion of a finished task stores nothing (reply is None).
         tokens = (completion.timings.prompt_tokens or 0) + (completion.timings.completion_tokens or 0)
         await record_tokens(redis, tenant_id=reply.tenant_id, tokens=tokens)
-        await publish_reply(redis=redis, events=events, reply=reply)
+        if await publish_reply(redis=redis, events=events, reply=reply):
+            await mark_reply_published(session, task_id=task_id)
     return {"stored": reply is not None}
 
 
@@ -70,7 +83,8 @@ async def fail(
     if reply is not None:
         metrics.tasks_finished.labels(status=reply.status.value).inc()
         _send_callbacks_now(state)
-        await publish_reply(redis=redis, events=events, reply=reply)
+        if await publish_reply(redis=redis, events=events, reply=reply):
+            await mark_reply_published(session, task_id=task_id)
     return {"stored": reply is not None}
 
 

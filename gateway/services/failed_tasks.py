@@ -32,7 +32,15 @@ async def mark_requeued(session: AsyncSession, *, task: Task) -> bool:
     result = await session.exec(
         update(Task)
         .where(col(Task.id) == task.id, col(Task.status) == TaskStatus.failed)
-        .values(status=TaskStatus.queued, error=None, finished_at=None, started_at=None, discarded_at=None)
+        .values(
+            status=TaskStatus.queued,
+            error=None,
+            finished_at=None,
+            started_at=None,
+            discarded_at=None,
+            reply_published_at=None,
+            lease_expires_at=None,
+        )
     )
     await session.commit()
     await session.refresh(task)

@@ -3,8 +3,10 @@
 RQ alone is not at-least-once: a queue lost with a Redis restart, an enqueue that failed after
 the commit, or a worker killed mid-job leave a task that nobody will run. Every few seconds one
 gateway process (a Redis lock elects it) looks for tasks `queued` longer than a grace period, or
-`running` longer than the lease, and puts their jobs back. The worker's claim decides who may
-answer, so a job that turns out not to be lost after all never produces a second answer.
+`running` past their lease (which a live worker keeps renewing), and puts their jobs back. The
+worker's claim decides who may answer, so a job that turns out not to be lost after all never
+produces a second answer. Finished tasks whose reply event never reached the channel stream are
+appended again; the adapters deliver a task's reply once, whatever the number of events.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.jobs import JobQueue
 from gateway.models import Task, utcnow
+from gateway.services.replies import append_reply
+from gateway.services.tasks import mark_reply_published, unpublished_replies
 from parley_contract.schemas import TaskStatus
 
 log = logging.getLogger(__name__)
@@ -32,11 +36,11 @@ async def reconcile_once(
     *,
     sessions: async_sessionmaker[AsyncSession],
     jobs: JobQueue,
+    redis: Redis,
     queued_grace_seconds: float,
-    lease_seconds: float,
     limit: int = 500,
 ) -> list[str]:
-    """Requeue stuck tasks; returns the ids of the tasks whose job was put back."""
+    """Requeue stuck tasks and re-publish lost replies; returns the ids of the tasks whose job was put back."""
     now = utcnow()
     async with sessions() as session:
         queued = await session.exec(
@@ -51,11 +55,19 @@ async def reconcile_once(
             select(Task.id)
             .where(
                 col(Task.status) == TaskStatus.running,
-                col(Task.started_at) < now - timedelta(seconds=lease_seconds),
+                (col(Task.lease_expires_at) < now) | col(Task.lease_expires_at).is_(None),
             )
             .limit(limit)
         )
         stuck = [(task_id, False) for task_id in queued.all()] + [(task_id, True) for task_id in running.all()]
+        # The grace lets the request that finished the task append its own event first.
+        lost_replies = await unpublished_replies(
+            session, finished_before=now - timedelta(seconds=queued_grace_seconds), limit=limit
+        )
+        for reply in lost_replies:
+            if await append_reply(redis=redis, reply=reply):
+                await mark_reply_published(session, task_id=reply.task_id)
+                log.warning("reconciler re-published the reply of task %s", reply.task_id)
     requeued = []
     for task_id, held_too_long in stuck:
         if await jobs.requeue_answer(task_id, held_too_long=held_too_long):
@@ -74,14 +86,12 @@ class Reconciler:
         redis: Redis,
         interval_seconds: float,
         queued_grace_seconds: float,
-        lease_seconds: float,
     ) -> None:
         self._sessions = sessions
         self._jobs = jobs
         self._redis = redis
         self._interval = interval_seconds
         self._queued_grace = queued_grace_seconds
-        self._lease = lease_seconds
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -102,8 +112,8 @@ class Reconciler:
                     await reconcile_once(
                         sessions=self._sessions,
                         jobs=self._jobs,
+                        redis=self._redis,
                         queued_grace_seconds=self._queued_grace,
-                        lease_seconds=self._lease,
                     )
             except asyncio.CancelledError:
                 raise

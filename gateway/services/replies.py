@@ -16,9 +16,13 @@ log = logging.getLogger(__name__)
 STREAM_MAXLEN = 100_000
 
 
-async def publish_reply(*, redis: Redis, events: TaskEvents, reply: ReplyEvent) -> None:
-    """Wake waiters and append the reply to its channel's stream for delivery."""
+async def publish_reply(*, redis: Redis, events: TaskEvents, reply: ReplyEvent) -> bool:
+    """Wake waiters and append the reply to its channel's stream for delivery; False if it was not appended."""
     await events.publish(reply.task_id)
+    return await append_reply(redis=redis, reply=reply)
+
+
+async def append_reply(*, redis: Redis, reply: ReplyEvent) -> bool:
     try:
         await redis.xadd(
             reply_stream(reply.channel),
@@ -27,5 +31,7 @@ async def publish_reply(*, redis: Redis, events: TaskEvents, reply: ReplyEvent) 
             approximate=True,
         )
     except Exception:
-        # The answer is stored; delivery of this reply is retried by the reconciler (see README).
+        # The answer is stored and the task not marked published: the reconciler appends it again.
         log.warning("could not publish reply for task %s", reply.task_id, exc_info=True)
+        return False
+    return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,18 +56,26 @@ async def get_task(session: AsyncSession, *, tenant_id: str, task_id: str) -> Ta
     return task
 
 
+def _lease_expired(now: datetime) -> ColumnElement[bool]:
+    # Rows claimed before leases were stored have only started_at; they count as expired.
+    return (col(Task.lease_expires_at) < now) | col(Task.lease_expires_at).is_(None)
+
+
 async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int) -> TaskClaim | None:
     """Mark the task running and return what the worker needs, or None if it is not claimable."""
     now = utcnow()
-    lease_expired_before = now - timedelta(seconds=lease_seconds)
     claimed = await session.exec(
         update(Task)
         .where(
             col(Task.id) == task_id,
-            (col(Task.status) == TaskStatus.queued)
-            | ((col(Task.status) == TaskStatus.running) & (col(Task.started_at) < lease_expired_before)),
+            (col(Task.status) == TaskStatus.queued) | ((col(Task.status) == TaskStatus.running) & _lease_expired(now)),
         )
-        .values(status=TaskStatus.running, started_at=now, attempts=col(Task.attempts) + 1)
+        .values(
+            status=TaskStatus.running,
+            started_at=now,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=col(Task.attempts) + 1,
+        )
     )
     if claimed.rowcount != 1:
         await session.rollback()
@@ -106,17 +114,34 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
         queue_wait_ms=(now - _aware(task.created_at)).total_seconds() * 1000,
         prompt=prompt.text if prompt else None,
         prompt_version=prompt.version if prompt else None,
+        lease_seconds=lease_seconds,
     )
 
 
-async def _finish(
-    session: AsyncSession, *, task_id: str, values: dict[str, object]
-) -> tuple[Task, Conversation] | None:
-    """Move a running task to its final state once; None if it was already finished."""
+async def renew_lease(session: AsyncSession, *, task_id: str, attempt: int, lease_seconds: int) -> bool:
+    """Extend the claim of the worker that holds `attempt`; False if the task is no longer its."""
     result = await session.exec(
         update(Task)
-        .where(col(Task.id) == task_id, col(Task.status).in_([TaskStatus.running, TaskStatus.queued]))
-        .values(finished_at=utcnow(), **values)
+        .where(col(Task.id) == task_id, col(Task.status) == TaskStatus.running, col(Task.attempts) == attempt)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+    )
+    await session.commit()
+    return bool(result.rowcount == 1)
+
+
+async def _finish(
+    session: AsyncSession, *, task_id: str, attempt: int | None, values: dict[str, object]
+) -> tuple[Task, Conversation] | None:
+    """Move a running task to its final state once; None if it was already finished.
+
+    With `attempt`, only the worker of that claim may: one whose lease ran out and whose task was
+    claimed again stores nothing.
+    """
+    condition: ColumnElement[bool] = col(Task.status).in_([TaskStatus.running, TaskStatus.queued])
+    if attempt is not None:
+        condition = condition & (col(Task.attempts) == attempt)
+    result = await session.exec(
+        update(Task).where(col(Task.id) == task_id, condition).values(finished_at=utcnow(), **values)
     )
     if result.rowcount != 1:
         await session.rollback()
@@ -132,6 +157,7 @@ async def complete_task(session: AsyncSession, *, task_id: str, completion: Task
     finished = await _finish(
         session,
         task_id=task_id,
+        attempt=completion.attempt,
         values={
             "status": TaskStatus.done,
             "answer": completion.answer,
@@ -162,6 +188,7 @@ async def fail_task(session: AsyncSession, *, task_id: str, failure: TaskFailure
     finished = await _finish(
         session,
         task_id=task_id,
+        attempt=failure.attempt,
         values={"status": TaskStatus.failed, "error": failure.error, "timings": failure.timings.model_dump()},
     )
     if finished is None:
@@ -171,6 +198,27 @@ async def fail_task(session: AsyncSession, *, task_id: str, failure: TaskFailure
     await session.commit()
     await session.refresh(task)
     return _reply_event(task, conversation)
+
+
+async def mark_reply_published(session: AsyncSession, *, task_id: str) -> None:
+    await session.exec(update(Task).where(col(Task.id) == task_id).values(reply_published_at=utcnow()))
+    await session.commit()
+
+
+async def unpublished_replies(session: AsyncSession, *, finished_before: datetime, limit: int) -> list[ReplyEvent]:
+    """Finished tasks whose reply event never reached the channel stream (Redis failed in between)."""
+    rows = await session.exec(
+        select(Task, Conversation)
+        .join(Conversation, col(Conversation.id) == col(Task.conversation_id))
+        .where(
+            col(Task.status).in_([TaskStatus.done, TaskStatus.failed]),
+            col(Task.reply_published_at).is_(None),
+            col(Task.finished_at) < finished_before,
+        )
+        .order_by(col(Task.finished_at))
+        .limit(limit)
+    )
+    return [_reply_event(task, conversation) for task, conversation in rows.all()]
 
 
 def _owe_callback(session: AsyncSession, task: Task) -> None:

@@ -1,17 +1,21 @@
-"""The reconciler puts back tasks that RQ lost: a flushed queue, a worker killed mid-answer."""
+"""The reconciler puts back tasks that RQ lost (a flushed queue, a worker killed mid-answer) and replies
+Redis refused; a live worker keeps its task by renewing the lease."""
 
 from __future__ import annotations
 
+import json
 import signal
+import time
 from collections.abc import Iterator
 
 import pytest
 import redis
 
+from parley_contract.names import reply_stream
 from tests.conftest import redis_url
 from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import wait_until
-from tests.support.stack import Stack, start_stack
+from tests.support.servers import ServiceProcess, wait_until
+from tests.support.stack import Stack, ready_workers, start_stack
 
 REDIS_DB = 4
 
@@ -90,3 +94,54 @@ def test_a_worker_killed_mid_answer_is_replaced_and_answers_once(
     task = stack.wait_task(task_id, wait=120)
     assert task["status"] == "done", task
     assert assistant_messages(stack, task_id) == ["The slow answer."]
+
+
+def test_a_generation_longer_than_the_lease_keeps_its_task(fast_reconciling_stack: Stack, fake_llm: FakeLLM) -> None:
+    """The worker renews its 6 s lease through a 10 s generation: the idle second worker never gets the task."""
+    stack = fast_reconciling_stack
+    fake_llm.add(
+        Rule(when="long question", answer="A long answer in ten pieces, one per second.", piece_delay_seconds=1)
+    )
+    stack.start_worker()
+    second = ServiceProcess(
+        ["-m", "ai_worker", "worker"],
+        env={"WORKER_NAME": f"test-second-{time.time_ns()}", **stack.worker_env},
+        log_path=stack.workdir / "second-worker.log",
+        cwd=stack.workdir,
+    )
+    try:
+        wait_until(lambda: ready_workers(stack.settings.redis_url) == 2, timeout=180, what="both workers ready")
+        task_id = post(stack, "A long question about wardrobes")
+        task = stack.wait_task(task_id, wait=120)
+    finally:
+        second.stop()
+    assert task["status"] == "done", task
+    assert assistant_messages(stack, task_id) == ["A long answer in ten pieces, one per second."]
+    asked = [r for r in fake_llm.requests if "long question" in json.dumps(r)]
+    assert len(asked) == 1, f"the task was generated {len(asked)} times"
+
+
+def test_a_reply_that_could_not_be_published_is_published_once_later(
+    fast_reconciling_stack: Stack, fake_llm: FakeLLM
+) -> None:
+    """Redis refuses the reply event right after the answer is stored; the reconciler appends it afterwards."""
+    stack = fast_reconciling_stack
+    connection = redis.Redis.from_url(redis_url(REDIS_DB), decode_responses=True)
+    stream = reply_stream("web")
+    connection.delete(stream)
+    connection.set(stream, "not a stream")  # XADD now fails with WRONGTYPE, as a failing Redis would
+    stack.start_worker()
+    task_id = post(stack, "Do you assemble the furniture?")
+    task = stack.wait_task(task_id, wait=90)
+    assert task["status"] == "done", task
+    assert connection.type(stream) == "string"  # the event was not appended
+    connection.delete(stream)
+
+    def events_for_task() -> list[str]:
+        return [f["task_id"] for _, f in connection.xrange(stream) if f["task_id"] == task_id]
+
+    wait_until(lambda: len(events_for_task()) > 0, timeout=30, what="the reply re-published")
+    time.sleep(3)  # several more reconciler rounds
+    assert events_for_task() == [task_id]
+    assert stack.reply_event(task_id)["answer"] == fake_llm.default_answer
+    connection.close()

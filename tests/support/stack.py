@@ -17,7 +17,7 @@ import redis
 from gateway.app import create_app
 from gateway.migrate import upgrade
 from gateway.settings import GatewaySettings
-from parley_contract.names import reply_stream
+from parley_contract.names import WORKER_STATUS_PREFIX, reply_stream
 from tests.support.servers import ROOT, ServiceProcess, UvicornThread, wait_until
 
 SAMPLE_KB = ROOT / "sample_kb"
@@ -35,6 +35,22 @@ def gateway_settings(*, database_url: str, redis_url: str, **overrides: Any) -> 
         worker_token=TOKENS["worker"],
         **overrides,
     )
+
+
+def ready_workers(redis_url: str) -> int:
+    """How many workers published a status with every component loaded."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        count = 0
+        for key in client.scan_iter(f"{WORKER_STATUS_PREFIX}*"):
+            raw = client.get(key)
+            status = json.loads(raw) if raw else {}
+            components = status.get("components", {})
+            if components and all(c.get("ok") for c in components.values()):
+                count += 1
+        return count
+    finally:
+        client.close()
 
 
 @dataclass
