@@ -45,3 +45,12 @@ def test_sigterm_finishes_the_answer_in_flight(stack: Stack, fake_llm: FakeLLM) 
     assert stack.worker.proc.wait(timeout=60) == 0
     task = stack.client().get(f"/api/v1/tasks/{task_id}").json()
     assert task["status"] == "done" and task["answer"] == "Worth the wait."
+
+
+def test_sigterm_to_an_idle_worker_exits_cleanly(stack: Stack) -> None:
+    """RQ leaves its loop the same way for a stop request and for a lost Redis; an idle worker must not
+    mistake the first for the second and start listening again."""
+    assert stack.worker is not None
+    stack.worker.proc.send_signal(signal.SIGTERM)
+    assert stack.worker.proc.wait(timeout=60) == 0
+    assert "takes jobs again" not in stack.worker.log()
