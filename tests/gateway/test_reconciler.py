@@ -1,5 +1,5 @@
-"""The reconciler puts back tasks that RQ lost (a flushed queue, a worker killed mid-answer) and replies
-Redis refused; a live worker keeps its task by renewing the lease."""
+"""The reconciler puts back tasks that RQ lost (a flushed queue, a worker killed mid-answer) and appends
+replies Redis refused; a live worker keeps its task by renewing its lease, a stale one stores nothing."""
 
 from __future__ import annotations
 
@@ -7,15 +7,20 @@ import json
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import redis
 
-from parley_contract.names import reply_stream
+from parley_contract.names import DEFAULT_TENANT_ID, reply_stream
 from tests.conftest import redis_url
 from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import ServiceProcess, wait_until
+from tests.support.servers import wait_until
 from tests.support.stack import Stack, ready_workers, start_stack
+from tests.support.wazzup_emulator import WazzupEmulator
+from tests.whatsapp_adapter.conftest import Adapter, adapter_env, new_chat
 
 REDIS_DB = 4
 
@@ -79,21 +84,20 @@ def test_a_task_whose_queue_was_lost_is_answered(fast_reconciling_stack: Stack, 
 def test_a_worker_killed_mid_answer_is_replaced_and_answers_once(
     fast_reconciling_stack: Stack, fake_llm: FakeLLM
 ) -> None:
+    """SIGKILL mid-generation: the dead worker stops renewing, so its task is claimed again a lease later."""
     stack = fast_reconciling_stack
-    fake_llm.add(Rule(when="slow question", answer="The slow answer.", delay_seconds=4))
+    slow = "The slow answer comes one word at a time, twelve words in all."
+    fake_llm.add(Rule(when="slow question", answer=slow, piece_delay_seconds=0.5))
     first = stack.start_worker()
     task_id = post(stack, "A slow question about sofas")
-    wait_until(
-        lambda: stack.client().get(f"/api/v1/tasks/{task_id}").json()["status"] == "running",
-        timeout=60,
-        what="the task running",
-    )
+    wait_until(lambda: asked(fake_llm, "slow question") == 1, timeout=60, what="the model asked")
     first.stop(signal.SIGKILL)
     stack.worker = None
     stack.start_worker()
-    task = stack.wait_task(task_id, wait=120)
+    task = stack.wait_task(task_id, wait=60)
     assert task["status"] == "done", task
-    assert assistant_messages(stack, task_id) == ["The slow answer."]
+    assert assistant_messages(stack, task_id) == [slow]
+    assert asked(fake_llm, "slow question") == 2
 
 
 def test_a_generation_longer_than_the_lease_keeps_its_task(fast_reconciling_stack: Stack, fake_llm: FakeLLM) -> None:
@@ -103,45 +107,121 @@ def test_a_generation_longer_than_the_lease_keeps_its_task(fast_reconciling_stac
         Rule(when="long question", answer="A long answer in ten pieces, one per second.", piece_delay_seconds=1)
     )
     stack.start_worker()
-    second = ServiceProcess(
-        ["-m", "ai_worker", "worker"],
-        env={"WORKER_NAME": f"test-second-{time.time_ns()}", **stack.worker_env},
-        log_path=stack.workdir / "second-worker.log",
-        cwd=stack.workdir,
-    )
+    second = stack.extra_worker("second")
     try:
         wait_until(lambda: ready_workers(stack.settings.redis_url) == 2, timeout=180, what="both workers ready")
         task_id = post(stack, "A long question about wardrobes")
         task = stack.wait_task(task_id, wait=120)
+        time.sleep(3)  # more reconciler rounds: none may put the finished task back
     finally:
         second.stop()
     assert task["status"] == "done", task
     assert assistant_messages(stack, task_id) == ["A long answer in ten pieces, one per second."]
-    asked = [r for r in fake_llm.requests if "long question" in json.dumps(r)]
-    assert len(asked) == 1, f"the task was generated {len(asked)} times"
+    assert asked(fake_llm, "long question") == 1, "the task was generated more than once"
 
 
-def test_a_reply_that_could_not_be_published_is_published_once_later(
-    fast_reconciling_stack: Stack, fake_llm: FakeLLM
-) -> None:
-    """Redis refuses the reply event right after the answer is stored; the reconciler appends it afterwards."""
+def test_a_frozen_worker_that_lost_its_task_stores_nothing(fast_reconciling_stack: Stack, fake_llm: FakeLLM) -> None:
+    """SIGSTOP past the lease: another worker claims the task. The first, resumed while the second is still
+    writing, finds its claim gone (renewal refused, or its completion refused) and stores nothing."""
     stack = fast_reconciling_stack
-    connection = redis.Redis.from_url(redis_url(REDIS_DB), decode_responses=True)
-    stream = reply_stream("web")
-    connection.delete(stream)
-    connection.set(stream, "not a stream")  # XADD now fails with WRONGTYPE, as a failing Redis would
-    stack.start_worker()
-    task_id = post(stack, "Do you assemble the furniture?")
-    task = stack.wait_task(task_id, wait=90)
+    replacement_answer = "The replacement's answer also comes one word at a time, slowly."
+    fake_llm.add(Rule(when="frozen question", answer=replacement_answer, piece_delay_seconds=0.5))
+    fake_llm.add(
+        Rule(
+            when="frozen question",
+            answer="The frozen worker's answer comes one word at a time, slowly.",
+            piece_delay_seconds=0.5,
+            times=1,
+        )
+    )
+    frozen = stack.start_worker()
+    task_id = post(stack, "A frozen question about lamps")
+    wait_until(lambda: asked(fake_llm, "frozen question") == 1, timeout=60, what="the model asked")
+    frozen.proc.send_signal(signal.SIGSTOP)
+    replacement = stack.extra_worker("replacement")
+    try:
+        wait_until(lambda: asked(fake_llm, "frozen question") == 2, timeout=120, what="the task claimed again")
+        frozen.proc.send_signal(signal.SIGCONT)
+        wait_until(
+            lambda: "lost its claim" in frozen.log() or "claimed again; not stored" in frozen.log(),
+            timeout=30,
+            what="the resumed worker giving the task up",
+        )
+        task = stack.wait_task(task_id, wait=60)
+    finally:
+        frozen.proc.send_signal(signal.SIGCONT)
+        replacement.stop()
     assert task["status"] == "done", task
-    assert connection.type(stream) == "string"  # the event was not appended
-    connection.delete(stream)
+    assert assistant_messages(stack, task_id) == [replacement_answer]
+    assert stack.reply_event(task_id)["answer"] == replacement_answer
 
-    def events_for_task() -> list[str]:
-        return [f["task_id"] for _, f in connection.xrange(stream) if f["task_id"] == task_id]
 
-    wait_until(lambda: len(events_for_task()) > 0, timeout=30, what="the reply re-published")
-    time.sleep(3)  # several more reconciler rounds
-    assert events_for_task() == [task_id]
-    assert stack.reply_event(task_id)["answer"] == fake_llm.default_answer
-    connection.close()
+def test_a_reply_that_could_not_be_published_is_delivered_once_later(
+    fast_reconciling_stack: Stack, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    """Redis refuses the reply event right after the answer is stored (the stream key briefly holds a string,
+    so XADD fails with WRONGTYPE); the reconciler appends it later and WhatsApp gets the answer once."""
+    stack = fast_reconciling_stack
+    stack.start_worker()
+    emulator = WazzupEmulator().start()
+    adapter = Adapter(env=adapter_env(stack, emulator), workdir=tmp_path).start()
+    connection = redis.Redis.from_url(stack.settings.redis_url, decode_responses=True)
+    stream, aside = reply_stream("whatsapp"), f"{reply_stream('whatsapp')}:aside"
+    try:
+        register_webhook(emulator, adapter)
+        wait_until(lambda: bool(connection.xinfo_groups(stream)), timeout=30, what="the adapter's consumer group")
+        connection.rename(stream, aside)  # keeps the stream and the adapter's group for afterwards
+        connection.set(stream, "not a stream")
+        chat = new_chat()
+        emulator.customer_writes(chat, "Do you assemble the furniture?")
+        task_id = wait_answered(stack, chat)
+        assert connection.type(stream) == "string"  # the event was not appended
+        assert emulator.sent_to(chat) == []
+        connection.delete(stream)
+        connection.rename(aside, stream)
+
+        [message] = emulator.wait_sent(chat, timeout=60)
+        assert message["text"] == fake_llm.default_answer
+        marker = new_chat()
+        emulator.customer_writes(marker, "Thanks!")
+        emulator.wait_sent(marker, timeout=60)  # later events were handled, and several reconciler rounds ran
+        assert emulator.sent_to(chat) == [message]
+        events: Any = connection.xrange(stream)
+        assert [f["task_id"] for _, f in events].count(task_id) == 1
+    finally:
+        connection.close()
+        adapter.stop()
+        emulator.stop()
+
+
+def asked(fake_llm: FakeLLM, phrase: str) -> int:
+    """How many generations the model was asked for whose last message contains `phrase`."""
+    return sum(1 for request in list(fake_llm.requests) if phrase in json.dumps(request["messages"][-1]))
+
+
+def register_webhook(emulator: WazzupEmulator, adapter: Adapter) -> None:
+    registered = httpx.patch(
+        f"{emulator.url}/webhooks",
+        json={"webhooksUri": adapter.webhook_url, "subscriptions": {"messagesAndStatuses": True}},
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+        timeout=30,
+    )
+    assert registered.status_code == 200, registered.text
+
+
+def wait_answered(stack: Stack, chat_id: str) -> str:
+    """The id of the task that answered the chat's first message, once its answer is stored."""
+    admin = stack.client("admin")
+    found: list[str] = []
+
+    def answered() -> bool:
+        page = admin.get(f"/api/v1/admin/tenants/{DEFAULT_TENANT_ID}/conversations", params={"chat_id": chat_id}).json()
+        if not page.get("items"):
+            return False
+        conversation_id = page["items"][0]["conversation_id"]
+        transcript = stack.client().get(f"/api/v1/conversations/{conversation_id}/messages").json()
+        found[:] = [m["task_id"] for m in transcript["messages"] if m["role"] == "assistant"]
+        return bool(found)
+
+    wait_until(answered, timeout=60, interval=0.5, what=f"the answer to {chat_id} stored")
+    return found[0]

@@ -71,9 +71,7 @@ def test_only_the_current_claim_may_renew_or_finish(stack: Stack, worker_api: ht
 
     # The stale owner can neither keep the task nor finish it.
     assert worker_api.post(f"tasks/{task_id}/lease", json={"attempt": 1}).status_code == 409
-    assert worker_api.post(f"tasks/{task_id}/complete", json=completion("Stale answer.", 1)).json() == {
-        "stored": False
-    }
+    assert worker_api.post(f"tasks/{task_id}/complete", json=completion("Stale answer.", 1)).json() == {"stored": False}
     assert worker_api.post(f"tasks/{task_id}/fail", json={"error": "stale", "attempt": 1}).json() == {"stored": False}
     assert worker_api.post(f"tasks/{task_id}/lease", json={"attempt": 2}).status_code == 204
 

@@ -124,6 +124,20 @@ class Stack:
         )
         return self.worker
 
+    def extra_worker(self, label: str) -> ServiceProcess:
+        """Another worker process beside `worker` (the caller stops it), with its own embedded vector store
+        (the embedded store admits one process)."""
+        return ServiceProcess(
+            ["-m", "ai_worker", "worker"],
+            env={
+                **self.worker_env,
+                "WORKER_NAME": f"test-{self.name}-{label}-{time.time_ns()}",
+                "CHROMA_PATH": str(self.workdir / f"chroma-{label}"),
+            },
+            log_path=self.workdir / f"worker-{label}-{int(time.time() * 1000)}.log",
+            cwd=self.workdir,
+        )
+
     def wait_ready(self, timeout: float = 180) -> None:
         def ready() -> bool:
             assert self.worker is not None and self.worker.alive(), self.worker.log() if self.worker else "no worker"
