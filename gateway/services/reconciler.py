@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gateway.jobs import JobQueue
 from gateway.models import Task, utcnow
 from gateway.services.replies import append_reply
-from gateway.services.tasks import mark_reply_published, unpublished_replies
+from gateway.services.tasks import lease_expired, mark_reply_published, unpublished_replies
 from parley_contract.schemas import TaskStatus
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ async def reconcile_once(
             select(Task.id)
             .where(
                 col(Task.status) == TaskStatus.running,
-                (col(Task.lease_expires_at) < now) | col(Task.lease_expires_at).is_(None),
+                lease_expired(now),
             )
             .limit(limit)
         )

@@ -56,7 +56,8 @@ async def get_task(session: AsyncSession, *, tenant_id: str, task_id: str) -> Ta
     return task
 
 
-def _lease_expired(now: datetime) -> ColumnElement[bool]:
+def lease_expired(now: datetime) -> ColumnElement[bool]:
+    """A running task's claim has run out: its worker died, froze or lost the gateway, and stopped renewing."""
     # Rows claimed before leases were stored have only started_at; they count as expired.
     return (col(Task.lease_expires_at) < now) | col(Task.lease_expires_at).is_(None)
 
@@ -68,7 +69,7 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
         update(Task)
         .where(
             col(Task.id) == task_id,
-            (col(Task.status) == TaskStatus.queued) | ((col(Task.status) == TaskStatus.running) & _lease_expired(now)),
+            (col(Task.status) == TaskStatus.queued) | ((col(Task.status) == TaskStatus.running) & lease_expired(now)),
         )
         .values(
             status=TaskStatus.running,
