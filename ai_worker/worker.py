@@ -99,7 +99,9 @@ def run_worker(settings: WorkerSettings, *, burst: bool = False) -> None:
                 worker.work(burst=burst, with_scheduler=False, logging_level="INFO")
             except (RedisConnectionError, RedisTimeoutError):
                 log.warning("lost Redis while finishing a job", exc_info=True)
-            if worker._stop_requested or burst:
+            # An idle worker told to stop (SIGTERM) only gets a shutdown date: RQ sets _stop_requested
+            # when the signal comes during a job. Either way it must not take jobs again.
+            if worker._stop_requested or worker._shutdown_requested_date is not None or burst:
                 break
             # RQ quits its loop when Redis goes away mid-job; the models stay loaded and the
             # reconciler puts back the job that was in flight, so wait for Redis and go on.

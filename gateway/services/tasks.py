@@ -153,9 +153,19 @@ async def claim_task(
         .order_by(col(Message.created_at), col(Message.id))
     )
     burst = [*burst_rows.all(), inbound]
+    turn_started = burst[0].created_at
+    # Earlier turns: what was said before this turn, and the answers to the earlier tasks, even
+    # those stored after this turn's messages arrived (the task waited for them: see ordering).
+    earlier_tasks = select(Task.id).where(
+        col(Task.conversation_id) == task.conversation_id, col(Task.created_at) < turn_started
+    )
     history_rows = await session.exec(
         select(Message)
-        .where(Message.conversation_id == task.conversation_id, col(Message.created_at) < burst[0].created_at)
+        .where(
+            Message.conversation_id == task.conversation_id,
+            (col(Message.created_at) < turn_started)
+            | ((col(Message.role) == Role.assistant) & col(Message.task_id).in_(earlier_tasks)),
+        )
         .order_by(col(Message.created_at).desc())
         .limit(settings.history_turns * 2)
     )
