@@ -32,7 +32,16 @@ async def mark_requeued(session: AsyncSession, *, task: Task) -> bool:
     result = await session.exec(
         update(Task)
         .where(col(Task.id) == task.id, col(Task.status) == TaskStatus.failed)
-        .values(status=TaskStatus.queued, error=None, finished_at=None, started_at=None, discarded_at=None)
+        # A burst's task that failed with the task it was merged into is answered on its own now.
+        .values(
+            status=TaskStatus.queued,
+            error=None,
+            finished_at=None,
+            started_at=None,
+            discarded_at=None,
+            merged_into=None,
+            reply_published_at=None,
+        )
     )
     await session.commit()
     await session.refresh(task)
