@@ -18,11 +18,20 @@ from parley_contract.schemas import (
     TaskCompletion,
     TaskFailure,
     TaskLease,
+    TaskNotReady,
 )
 
 
 class GatewayError(Exception):
     pass
+
+
+class ClaimDeferred(Exception):
+    """The task must wait (an earlier message of its conversation, or its burst); the gateway puts it back."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _transient(exc: BaseException) -> bool:
@@ -85,10 +94,15 @@ class GatewayClient:
         return response
 
     def claim(self, task_id: str) -> TaskClaim | None:
-        """The task's context, or None when it is finished or another worker holds it."""
+        """The task's context, or None when it is finished, merged or another worker holds it.
+
+        Raises ClaimDeferred (425) when it may not run yet.
+        """
         response = self._request("POST", f"tasks/{task_id}/claim")
         if response.status_code in (404, 409):
             return None
+        if response.status_code == 425:
+            raise ClaimDeferred(TaskNotReady.model_validate_json(response.content).reason)
         return TaskClaim.model_validate_json(self._ok(response).content)
 
     def renew_lease(self, task_id: str, *, attempt: int, timeout: float) -> bool | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ai_worker import runtime
+from ai_worker.gateway_client import ClaimDeferred
 from ai_worker.ingestion.parsers import UnreadableDocument
 from ai_worker.ingestion.pipeline import ingest
 from ai_worker.lease import LeaseKeeper
@@ -60,7 +61,12 @@ def _sources(hits: list[Hit]) -> list[Source]:
 @observed_job
 def answer_task(task_id: str) -> dict[str, Any]:
     rt = runtime.current()
-    claim = rt.gateway.claim(task_id)
+    try:
+        claim = rt.gateway.claim(task_id)
+    except ClaimDeferred as deferred:
+        # Ends the job instead of waiting in it: the gateway puts it back when the task may run.
+        log.info("task %s must wait (%s); the gateway puts it back", task_id, deferred.reason)
+        return {"task_id": task_id, "outcome": "deferred"}
     if claim is None:
         log.info("task %s is finished or held elsewhere; skipping", task_id)
         return {"task_id": task_id, "outcome": "skipped"}

@@ -50,6 +50,7 @@ from gateway.services.openai_compat import OpenAIError
 from gateway.services.quotas import QuotaExceeded
 from gateway.services.rate_limits import RateLimited, RateLimiter
 from gateway.services.reconciler import Reconciler
+from gateway.services.wakeups import Wakeups
 from gateway.settings import GatewaySettings
 from parley_contract.logging import REQUEST_ID_HEADER
 
@@ -113,8 +114,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             interval_seconds=settings.reconcile_interval_seconds,
             queued_grace_seconds=settings.reconcile_queued_grace_seconds,
         )
+        wakeups = Wakeups(sessions=state.sessions, jobs=state.jobs, redis=redis)
         events.start()
         reconciler.start()
+        wakeups.start()
         callbacks = state.callbacks
         assert callbacks is not None
         callbacks.start()
@@ -122,6 +125,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             yield
         finally:
             await callbacks.stop()
+            await wakeups.stop()
             await reconciler.stop()
             await events.stop()
             await events_redis.aclose()

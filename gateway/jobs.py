@@ -91,6 +91,17 @@ class JobQueue:
     async def requeue_answer(self, task_id: str, *, held_too_long: bool) -> bool:
         return await to_thread.run_sync(lambda: self._requeue_answer(task_id, held_too_long=held_too_long))
 
+    def _answer_job_started(self, task_id: str) -> bool:
+        try:
+            job = Job.fetch(f"answer-{task_id}", connection=self._redis, serializer=JSONSerializer)
+        except NoSuchJobError:
+            return False
+        return job.get_status() == JobStatus.STARTED
+
+    async def answer_job_started(self, task_id: str) -> bool:
+        """Is a worker running the task's job right now (e.g. one that is just being told to wait)?"""
+        return await to_thread.run_sync(lambda: self._answer_job_started(task_id))
+
     async def enqueue_ingest(self, document_id: str, sha256: str) -> bool:
         return await to_thread.run_sync(
             lambda: self._enqueue_once(

@@ -34,6 +34,11 @@ class GatewaySettings(ServiceSettings):
     #: The reconciler looks for stuck tasks this often, and puts back a queued task after this long.
     reconcile_interval_seconds: float = 15.0
     reconcile_queued_grace_seconds: float = 60.0
+    #: Messages of one conversation sent within this many seconds of each other are answered once,
+    #: together (the latest is answered; 0: every message on its own). A single message waits this long.
+    burst_window_seconds: float = Field(default=2.0, ge=0)
+    #: Comma-separated channels whose messages are never merged (partners expect one answer per request).
+    burst_excluded_channels: str = "api"
     #: How long a knowledge search waits for a worker before answering 504.
     search_timeout_seconds: float = 15.0
     #: A worker whose status heartbeat is older than this is not counted by /ready.
@@ -70,6 +75,10 @@ class GatewaySettings(ServiceSettings):
         if self.callback_allow_private_urls is None:
             return self.parley_env != "production"
         return self.callback_allow_private_urls
+
+    @property
+    def burst_excluded_channel_set(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.burst_excluded_channels.split(",") if c.strip())
 
     @property
     def async_database_url(self) -> str:

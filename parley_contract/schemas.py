@@ -95,6 +95,10 @@ class TaskOut(BaseModel):
     prompt_version: int | None = None
     created_at: datetime
     finished_at: datetime | None = None
+    #: Set when this message was answered together with later messages of the same conversation,
+    #: sent within the burst window, as one turn: the id of the task whose answer covers it. The
+    #: answer (or error) is copied here when that task finishes; no separate reply is sent for it.
+    merged_into: str | None = None
 
 
 class TranscriptMessage(BaseModel):
@@ -249,6 +253,18 @@ class TaskLease(BaseModel):
     attempt: int
 
 
+class TaskNotReady(BaseModel):
+    """The claim's `425 Too Early`: the task must wait; the worker ends the job, the gateway puts it back.
+
+    reason: `earlier_pending` (an earlier message of the conversation is not answered yet),
+    `burst_open` (the newest message may be followed by more within the burst window),
+    `superseded` (a newer message of the burst will answer it), `changed` (look again shortly).
+    """
+
+    reason: str
+    detail: str
+
+
 class TaskCompletion(BaseModel):
     answer: str
     sources: list[Source]
@@ -281,3 +297,5 @@ class ReplyEvent(BaseModel):
     answer: str | None = None
     error: str | None = None
     request_id: str | None = None
+    #: Earlier tasks of a burst that this reply answers too (they get no reply event of their own).
+    merged_task_ids: list[str] = Field(default_factory=list)

@@ -135,6 +135,7 @@ class ReplyDelivery:
         task_id = event.task_id
         if await self.store.is_delivered(task_id):
             self.typing.stop(task_id)
+            await self._settle_merged(event)
             return True
         if not await self.store.lock_delivery(task_id, consumer=self.consumer, instance=self.instance):
             return False  # another consumer is sending it; if it dies, the entry is reclaimed later
@@ -172,10 +173,18 @@ class ReplyDelivery:
                 await self.store.mark_part_sent(task_id, index, message.message_id)
             await self.store.mark_delivered(task_id)
             self.typing.stop(task_id)
+            await self._settle_merged(event)
             log.info("task %s delivered (%d part(s), status %s)", task_id, len(parts), event.status)
             return True
         finally:
             await self.store.unlock_delivery(task_id)
+
+    async def _settle_merged(self, event: ReplyEvent) -> None:
+        """Messages of a burst answered by this reply get none of their own: end their 'typing…'
+        (here and, through the delivery marker, on other replicas)."""
+        for merged_id in event.merged_task_ids:
+            await self.store.mark_delivered(merged_id)
+            self.typing.stop(merged_id)
 
     async def _target(self, event: ReplyEvent) -> ReplyTarget | None:
         """Where to reply. The target is stored right after the gateway accepts the message; a very

@@ -6,13 +6,16 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
+from fastapi.responses import JSONResponse
 
 from gateway.api.knowledge import store_upload
 from gateway.deps import AppState, EventsDep, InternalCaller, MetricsDep, RedisDep, SessionDep, SettingsDep, StateDep
 from gateway.services import knowledge
+from gateway.services.ordering import Deferred
 from gateway.services.quotas import record_tokens
 from gateway.services.replies import publish_reply
 from gateway.services.tasks import claim_task, complete_task, fail_task, mark_reply_published, renew_lease
+from gateway.services.wakeups import defer, wake_conversation
 from parley_contract.schemas import (
     DocumentAccepted,
     DocumentIngested,
@@ -21,16 +24,32 @@ from parley_contract.schemas import (
     TaskCompletion,
     TaskFailure,
     TaskLease,
+    TaskNotReady,
 )
 
 router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
 
 
 @router.post("/tasks/{task_id}/claim", response_model=TaskClaim)
-async def claim(task_id: str, _: InternalCaller, session: SessionDep, settings: SettingsDep) -> TaskClaim:
-    claimed = await claim_task(session, task_id=task_id, lease_seconds=settings.task_lease_seconds)
+async def claim(
+    task_id: str, _: InternalCaller, session: SessionDep, settings: SettingsDep, redis: RedisDep
+) -> TaskClaim | JSONResponse:
+    """The task's context; 409 if it is finished, merged or held elsewhere; 425 if it must wait
+    (its job ends; the gateway puts it back when it may run)."""
+    claimed = await claim_task(
+        session,
+        task_id=task_id,
+        lease_seconds=settings.task_lease_seconds,
+        burst_window_seconds=settings.burst_window_seconds,
+        burst_excluded_channels=settings.burst_excluded_channel_set,
+    )
     if claimed is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "the task is finished or held by another worker")
+    if isinstance(claimed, Deferred):
+        if claimed.retry_after is not None:
+            await defer(redis, task_id=task_id, delay_seconds=claimed.retry_after)
+        body = TaskNotReady(reason=claimed.reason.value, detail=f"the task must wait ({claimed.reason.value})")
+        return JSONResponse(body.model_dump(), status_code=status.HTTP_425_TOO_EARLY)
     return claimed
 
 
@@ -65,6 +84,7 @@ async def complete(
         await record_tokens(redis, tenant_id=reply.tenant_id, tokens=tokens)
         if await publish_reply(redis=redis, events=events, reply=reply):
             await mark_reply_published(session, task_id=task_id)
+        await wake_conversation(session=session, redis=redis, events=events, reply=reply)
     return {"stored": reply is not None}
 
 
@@ -85,6 +105,7 @@ async def fail(
         _send_callbacks_now(state)
         if await publish_reply(redis=redis, events=events, reply=reply):
             await mark_reply_published(session, task_id=task_id)
+        await wake_conversation(session=session, redis=redis, events=events, reply=reply)
     return {"stored": reply is not None}
 
 

@@ -32,6 +32,7 @@ async def mark_requeued(session: AsyncSession, *, task: Task) -> bool:
     result = await session.exec(
         update(Task)
         .where(col(Task.id) == task.id, col(Task.status) == TaskStatus.failed)
+        # A burst's task that failed with the task it was merged into is answered on its own now.
         .values(
             status=TaskStatus.queued,
             error=None,
@@ -40,6 +41,7 @@ async def mark_requeued(session: AsyncSession, *, task: Task) -> bool:
             discarded_at=None,
             reply_published_at=None,
             lease_expires_at=None,
+            merged_into=None,
         )
     )
     await session.commit()

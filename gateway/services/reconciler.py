@@ -47,6 +47,7 @@ async def reconcile_once(
             select(Task.id)
             .where(
                 col(Task.status) == TaskStatus.queued,
+                col(Task.merged_into).is_(None),  # answered by the task it was merged into
                 col(Task.created_at) < now - timedelta(seconds=queued_grace_seconds),
             )
             .limit(limit)

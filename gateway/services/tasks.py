@@ -1,19 +1,23 @@
 """The task lifecycle: queued → running (claimed by a worker) → done | failed.
 
 The task row is the source of truth. A claim is refused for a finished task and for one a
-live worker holds, so a redelivered job never produces a second answer.
+live worker holds, so a redelivered job never produces a second answer. It is deferred while an
+earlier task of the conversation is open or while the task's burst may still grow (see
+`services.ordering`); the tasks of a burst are merged into the one that answers them all.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, exists, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.models import Contact, Conversation, Message, PromptVersion, Task, Tenant, utcnow
 from gateway.services.callbacks import add_delivery
+from gateway.services.ordering import DeferReason, Deferred, OpenTask, plan_claim
 from parley_contract.schemas import (
     HistoryTurn,
     ReplyEvent,
@@ -46,6 +50,7 @@ def task_out(task: Task) -> TaskOut:
         prompt_version=task.prompt_version,
         created_at=_aware(task.created_at),
         finished_at=_aware(task.finished_at) if task.finished_at else None,
+        merged_into=task.merged_into,
     )
 
 
@@ -62,14 +67,72 @@ def lease_expired(now: datetime) -> ColumnElement[bool]:
     return (col(Task.lease_expires_at) < now) | col(Task.lease_expires_at).is_(None)
 
 
-async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int) -> TaskClaim | None:
-    """Mark the task running and return what the worker needs, or None if it is not claimable."""
+_OPEN = (TaskStatus.queued, TaskStatus.running)
+
+
+async def _open_tasks(session: AsyncSession, *, conversation_id: str) -> list[OpenTask]:
+    rows = await session.exec(
+        select(Task.id, Task.created_at, Task.status).where(
+            col(Task.conversation_id) == conversation_id,
+            col(Task.status).in_(_OPEN),
+            col(Task.merged_into).is_(None),
+        )
+    )
+    return [OpenTask(id=i, created_at=_aware(c), status=TaskStatus(s)) for i, c, s in rows.all()]
+
+
+def _no_earlier_open_task() -> ColumnElement[bool]:
+    # Checked inside the claiming UPDATE itself, so two workers deciding at once cannot both pass:
+    # the database evaluates it against the rows as they are when the update runs.
+    earlier = aliased(Task)
+    return ~exists().where(
+        col(earlier.conversation_id) == col(Task.conversation_id),
+        col(earlier.status).in_(_OPEN),
+        col(earlier.merged_into).is_(None),
+        (col(earlier.created_at) < col(Task.created_at))
+        | ((col(earlier.created_at) == col(Task.created_at)) & (col(earlier.id) < col(Task.id))),
+    )
+
+
+async def claim_task(
+    session: AsyncSession,
+    *,
+    task_id: str,
+    lease_seconds: int,
+    burst_window_seconds: float = 0.0,
+    burst_excluded_channels: frozenset[str] = frozenset(),
+) -> TaskClaim | Deferred | None:
+    """Mark the task running and return what the worker needs; Deferred when it must wait (for
+    an earlier task of its conversation, or for its burst to close); None if it is finished,
+    merged into another task, or held by a live worker."""
     now = utcnow()
+    task = await session.get(Task, task_id, populate_existing=True)
+    if task is None:
+        return None
+    waiting = task.status == TaskStatus.queued and task.merged_into is None
+    if waiting:
+        conversation = await session.get(Conversation, task.conversation_id)
+        assert conversation is not None
+        # Partners (channel api: /v1/chat/completions) expect one answer per request: never merged.
+        window = 0.0 if conversation.channel in burst_excluded_channels else burst_window_seconds
+        plan = plan_claim(
+            task=OpenTask(id=task.id, created_at=_aware(task.created_at), status=TaskStatus.queued),
+            open_tasks=await _open_tasks(session, conversation_id=task.conversation_id),
+            window_seconds=window,
+            now=now,
+        )
+        if isinstance(plan, Deferred):
+            await session.rollback()
+            return plan
+        if not await _merge(session, into=task.id, task_ids=plan.merge_ids):
+            await session.rollback()
+            return Deferred(DeferReason.changed, retry_after=0.5)
     claimed = await session.exec(
         update(Task)
         .where(
             col(Task.id) == task_id,
-            (col(Task.status) == TaskStatus.queued) | ((col(Task.status) == TaskStatus.running) & lease_expired(now)),
+            ((col(Task.status) == TaskStatus.queued) & col(Task.merged_into).is_(None) & _no_earlier_open_task())
+            | ((col(Task.status) == TaskStatus.running) & lease_expired(now)),
         )
         .values(
             status=TaskStatus.running,
@@ -77,21 +140,42 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
             lease_expires_at=now + timedelta(seconds=lease_seconds),
             attempts=col(Task.attempts) + 1,
         )
+        .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
         await session.rollback()
+        if waiting:
+            # It was claimable a moment ago: an earlier task appeared or another claim won; look again.
+            return Deferred(DeferReason.changed, retry_after=0.5)
         return None
     await session.commit()
-    task = await session.get(Task, task_id)
-    assert task is not None
+    await session.refresh(task)
     inbound = await session.get(Message, task.message_id)
     conversation = await session.get(Conversation, task.conversation_id)
     tenant = await session.get(Tenant, task.tenant_id)
     assert inbound is not None and conversation is not None and tenant is not None
     settings = TenantSettings.model_validate(tenant.settings)
+    # The burst's earlier messages (merged into this task), oldest first, then its own.
+    burst_rows = await session.exec(
+        select(Message)
+        .join(Task, col(Task.message_id) == col(Message.id))
+        .where(col(Task.merged_into) == task.id)
+        .order_by(col(Message.created_at), col(Message.id))
+    )
+    burst = [*burst_rows.all(), inbound]
+    turn_started = burst[0].created_at
+    # Earlier turns: what was said before this turn, and the answers to the earlier tasks, even
+    # those stored after this turn's messages arrived (the task waited for them: see ordering).
+    earlier_tasks = select(Task.id).where(
+        col(Task.conversation_id) == task.conversation_id, col(Task.created_at) < turn_started
+    )
     history_rows = await session.exec(
         select(Message)
-        .where(Message.conversation_id == task.conversation_id, col(Message.created_at) < inbound.created_at)
+        .where(
+            Message.conversation_id == task.conversation_id,
+            (col(Message.created_at) < turn_started)
+            | ((col(Message.role) == Role.assistant) & col(Message.task_id).in_(earlier_tasks)),
+        )
         .order_by(col(Message.created_at).desc())
         .limit(settings.history_turns * 2)
     )
@@ -107,7 +191,8 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
         request_id=task.request_id,
         tenant_id=task.tenant_id,
         conversation_id=task.conversation_id,
-        text=inbound.text,
+        # One turn: the customer's messages of the burst, in the order sent.
+        text="\n".join(m.text for m in burst),
         language=contact.language if contact else None,
         history=history,
         settings=settings,
@@ -117,6 +202,23 @@ async def claim_task(session: AsyncSession, *, task_id: str, lease_seconds: int)
         prompt_version=prompt.version if prompt else None,
         lease_seconds=lease_seconds,
     )
+
+
+async def _merge(session: AsyncSession, *, into: str, task_ids: list[str]) -> bool:
+    """Point the burst's earlier tasks at the task that answers them; False if one of them moved meanwhile."""
+    if not task_ids:
+        return True
+    result = await session.exec(
+        update(Task)
+        .where(
+            col(Task.id).in_(task_ids),
+            col(Task.status) == TaskStatus.queued,
+            col(Task.merged_into).is_(None),
+        )
+        .values(merged_into=into)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == len(task_ids))
 
 
 async def renew_lease(session: AsyncSession, *, task_id: str, attempt: int, lease_seconds: int) -> bool:
@@ -180,9 +282,19 @@ async def complete_task(session: AsyncSession, *, task_id: str, completion: Task
         )
     )
     _owe_callback(session, task)
+    merged = await _finish_merged(
+        session,
+        into=task,
+        values={
+            "status": TaskStatus.done,
+            "answer": completion.answer,
+            "sources": [s.model_dump() for s in completion.sources],
+            "error": None,
+        },
+    )
     await session.commit()
     await session.refresh(task)
-    return _reply_event(task, conversation)
+    return _reply_event(task, conversation, merged_task_ids=merged)
 
 
 async def fail_task(session: AsyncSession, *, task_id: str, failure: TaskFailure) -> ReplyEvent | None:
@@ -196,9 +308,38 @@ async def fail_task(session: AsyncSession, *, task_id: str, failure: TaskFailure
         return None
     task, conversation = finished
     _owe_callback(session, task)
+    merged = await _finish_merged(session, into=task, values={"status": TaskStatus.failed, "error": failure.error})
     await session.commit()
     await session.refresh(task)
-    return _reply_event(task, conversation)
+    return _reply_event(task, conversation, merged_task_ids=merged)
+
+
+async def _finish_merged(session: AsyncSession, *, into: Task, values: dict[str, object]) -> list[str]:
+    """Finish the burst's earlier tasks with the answer (or failure) of the task that covered them.
+
+    In the transaction that finishes `into`. They get no assistant message and no reply event of
+    their own: the customer gets one reply for the burst (`into`'s event lists them), so their
+    reply counts as published. Partners' callbacks are owed for each (one per request).
+    """
+    now = utcnow()
+    result = await session.exec(
+        update(Task)
+        .where(col(Task.merged_into) == into.id, col(Task.status).in_(_OPEN))
+        .values(finished_at=now, reply_published_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:
+        return []
+    rows = await session.exec(
+        select(Task)
+        .where(col(Task.merged_into) == into.id)
+        .order_by(col(Task.created_at))
+        .execution_options(populate_existing=True)
+    )
+    merged = list(rows.all())
+    for task in merged:
+        _owe_callback(session, task)
+    return [task.id for task in merged]
 
 
 async def mark_reply_published(session: AsyncSession, *, task_id: str) -> None:
@@ -228,8 +369,9 @@ def _owe_callback(session: AsyncSession, task: Task) -> None:
         add_delivery(session, tenant_id=task.tenant_id, url=task.callback_url, task=task_out(task))
 
 
-def _reply_event(task: Task, conversation: Conversation) -> ReplyEvent:
+def _reply_event(task: Task, conversation: Conversation, *, merged_task_ids: list[str] | None = None) -> ReplyEvent:
     return ReplyEvent(
+        merged_task_ids=merged_task_ids or [],
         task_id=task.id,
         request_id=task.request_id,
         tenant_id=task.tenant_id,
