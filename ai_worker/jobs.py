@@ -18,7 +18,8 @@ from ai_worker.ingestion.pipeline import ingest
 from ai_worker.llm.base import GenerationStats, LLMError
 from ai_worker.llm.resilient import ResilientLLM
 from ai_worker.metrics import observe_answer, observed_job
-from ai_worker.prompt import build_messages
+from ai_worker.output_guard import check_answer
+from ai_worker.prompt import build_messages, instructions_for
 from ai_worker.retrieval.store import Hit
 from ai_worker.token_stream import TokenPublisher
 from parley_contract.logging import request_id_var
@@ -110,6 +111,16 @@ def answer_task(task_id: str) -> dict[str, Any]:
                 timings.tokens_per_s = round((stats.completion_tokens - 1) / decoding_s, 2)
         if not answer:
             raise LLMError(f"the model ({llm.name}) returned an empty answer")
+        verdict = check_answer(
+            answer,
+            instructions=instructions_for(settings=claim.settings, language=claim.language, prompt=claim.prompt),
+            language=claim.language,
+            business_name=claim.settings.business_name,
+        )
+        if verdict.blocked is not None:
+            # Streaming partners may have seen the first words already; what is stored and delivered is the refusal.
+            log.warning("task %s: the answer was replaced by a refusal: %s", task_id, verdict.blocked)
+            answer = verdict.answer
     except Exception as exc:
         error = str(exc) if isinstance(exc, LLMError) else f"{type(exc).__name__}: {exc}"
         log.warning("task %s failed: %s", task_id, error)
@@ -119,7 +130,8 @@ def answer_task(task_id: str) -> dict[str, Any]:
         return {"task_id": task_id, "outcome": "failed", "error": error}
     timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
     observe_answer(timings)
-    rt.gateway.complete(task_id, TaskCompletion(answer=answer, sources=_sources(retrieval.hits), timings=timings))
+    sources = [] if verdict.blocked else _sources(retrieval.hits)
+    rt.gateway.complete(task_id, TaskCompletion(answer=answer, sources=sources, timings=timings))
     log.info("task %s answered by %s in %.0f ms", task_id, timings.provider, timings.total_ms)
     return {"task_id": task_id, "outcome": "done"}
 
