@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from bench.common import redis_url
 
+    host = machine()  # the load average before the run
     with workdir("load") as directory:
         report = run_load(
             directory=directory,
@@ -312,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(report.markdown())
     print()
-    for key, value in machine().items():
+    for key, value in host.items():
         print(f"- {key}: {value}")
     if args.json:
         print(json.dumps(asdict(report)))
