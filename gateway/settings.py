@@ -34,7 +34,7 @@ class GatewaySettings(ServiceSettings):
     reconcile_interval_seconds: float = 15.0
     reconcile_queued_grace_seconds: float = 60.0
     #: On SIGTERM, how long requests in flight may take before they are cut (below docker's 10 s stop grace).
-    shutdown_timeout_seconds: float = Field(default=8.0, gt=0)
+    shutdown_timeout_seconds: int = Field(default=8, gt=0)
     #: How long a knowledge search waits for a worker before answering 504.
     search_timeout_seconds: float = 15.0
     #: A worker whose status heartbeat is older than this is not counted by /ready.
