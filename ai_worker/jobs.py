@@ -20,7 +20,8 @@ from ai_worker.lease import LeaseKeeper
 from ai_worker.llm.base import GenerationStats, LLMError
 from ai_worker.llm.resilient import ResilientLLM
 from ai_worker.metrics import observe_answer, observed_job
-from ai_worker.prompt import build_messages
+from ai_worker.output_guard import check_answer
+from ai_worker.prompt import build_messages, instructions_for
 from ai_worker.retrieval.store import Hit
 from ai_worker.token_stream import TokenPublisher
 from parley_contract.logging import request_id_var
@@ -137,6 +138,16 @@ def _answer(
                 timings.tokens_per_s = round((stats.completion_tokens - 1) / decoding_s, 2)
         if not answer:
             raise LLMError(f"the model ({llm.name}) returned an empty answer")
+        verdict = check_answer(
+            answer,
+            instructions=instructions_for(settings=claim.settings, language=claim.language, prompt=claim.prompt),
+            language=claim.language,
+            business_name=claim.settings.business_name,
+        )
+        if verdict.blocked is not None:
+            # Streaming partners may have seen the first words already; what is stored and delivered is the refusal.
+            log.warning("task %s: the answer was replaced by a refusal: %s", task_id, verdict.blocked)
+            answer = verdict.answer
     except LeaseLost:
         raise
     except Exception as exc:
@@ -148,7 +159,8 @@ def _answer(
         return {"task_id": task_id, "outcome": "failed", "error": error}
     timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
     observe_answer(timings)
-    completion = TaskCompletion(answer=answer, sources=_sources(retrieval.hits), timings=timings, attempt=claim.attempt)
+    sources = [] if verdict.blocked else _sources(retrieval.hits)
+    completion = TaskCompletion(answer=answer, sources=sources, timings=timings, attempt=claim.attempt)
     if not rt.gateway.complete(task_id, completion):
         log.warning("task %s: attempt %d finished after the task was claimed again; not stored", task_id, claim.attempt)
         return {"task_id": task_id, "outcome": "skipped"}

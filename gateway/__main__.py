@@ -11,6 +11,7 @@ from gateway import cli
 from gateway.app import create_app
 from gateway.migrate import upgrade
 from gateway.settings import GatewaySettings
+from gateway.shutdown import DrainingServer, exit_cleanly_on_sigterm
 from parley_contract.logging import configure_logging
 
 
@@ -32,13 +33,17 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command in ("tenants", "keys"):
         raise SystemExit(cli.run(args, settings))
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=getattr(args, "host", None) or settings.host,
         port=getattr(args, "port", None) or settings.port,
         log_level="info",
         log_config=None,  # keep the handler configure_logging installed (JSON, request id, redaction)
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
+    exit_cleanly_on_sigterm()
+    DrainingServer(config, draining=app.state.draining).run()
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ from gateway.services.rate_limits import RateLimited, RateLimiter
 from gateway.services.reconciler import Reconciler
 from gateway.services.wakeups import Wakeups
 from gateway.settings import GatewaySettings
+from gateway.shutdown import Draining
 from parley_contract.logging import REQUEST_ID_HEADER
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
     )
+    # `python -m gateway` sets it on SIGTERM (gateway.shutdown); long polls then answer at once.
+    app.state.draining = Draining()
     for module in (
         messages,
         tasks,

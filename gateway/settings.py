@@ -39,6 +39,8 @@ class GatewaySettings(ServiceSettings):
     burst_window_seconds: float = Field(default=2.0, ge=0)
     #: Comma-separated channels whose messages are never merged (partners expect one answer per request).
     burst_excluded_channels: str = "api"
+    #: On SIGTERM, how long requests in flight may take before they are cut (below docker's 10 s stop grace).
+    shutdown_timeout_seconds: int = Field(default=8, gt=0)
     #: How long a knowledge search waits for a worker before answering 504.
     search_timeout_seconds: float = 15.0
     #: A worker whose status heartbeat is older than this is not counted by /ready.

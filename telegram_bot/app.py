@@ -124,12 +124,20 @@ class BotApp:
                     self.bot, allowed_updates=self.dispatcher.resolve_used_update_types(), close_bot_session=False
                 )
         finally:
+            await self._stop_delivery(background[0])
             for task in background:
                 task.cancel()
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await self.close()
+
+    async def _stop_delivery(self, task: asyncio.Task[None]) -> None:
+        """A reply being sent gets SHUTDOWN_TIMEOUT_SECONDS to finish: cancelling it between Telegram
+        accepting a part and Redis recording it would send that part twice after the restart."""
+        self.delivery.stop()
+        if self.delivery.busy:
+            await asyncio.wait([task], timeout=self.settings.shutdown_timeout_seconds)
 
     async def _run_webhook(self) -> None:
         app = web.Application()

@@ -65,6 +65,9 @@ class ReplyDelivery:
         self.reclaim_idle_ms = int(reclaim_idle_seconds * 1000)
         self.target_wait = target_wait_seconds
         self.stream = reply_stream(CHANNEL)
+        self._stopping = False
+        #: True while a batch is being delivered: `stop()` then lets it finish rather than cut a send.
+        self.busy = False
 
     async def ensure_group(self) -> None:
         try:
@@ -78,7 +81,7 @@ class ReplyDelivery:
         await self.ensure_group()
         await self._drain_own_pending()
         last_reclaim = 0.0
-        while True:
+        while not self._stopping:
             try:
                 if time.monotonic() - last_reclaim > max(self.reclaim_idle_ms / 2000, 1.0):
                     last_reclaim = time.monotonic()
@@ -110,8 +113,18 @@ class ReplyDelivery:
             log.info("took over %d unacknowledged replies", len(entries))
             await self._handle_batch(entries)
 
+    def stop(self) -> None:
+        """Return from `run` after the batch being delivered; what was read but not begun stays pending."""
+        self._stopping = True
+
     async def _handle_batch(self, entries: list[Any]) -> None:
-        await asyncio.gather(*(self._handle_entry(entry_id, fields) for entry_id, fields in entries if fields))
+        if self._stopping:
+            return  # read just as the bot stops: pending, delivered after the restart
+        self.busy = True
+        try:
+            await asyncio.gather(*(self._handle_entry(entry_id, fields) for entry_id, fields in entries if fields))
+        finally:
+            self.busy = False
 
     async def _handle_entry(self, entry_id: Any, fields: dict[Any, Any]) -> None:
         raw = fields.get(b"event", fields.get("event"))

@@ -56,6 +56,8 @@ class BotSettings(ServiceSettings):
     consumer_name: str = Field(default_factory=socket.gethostname)
     #: A reply another consumer took but has not acknowledged for this long is taken over.
     reclaim_idle_seconds: float = 60.0
+    #: On SIGTERM, how long a reply being sent may take to finish (below docker's 10 s stop grace).
+    shutdown_timeout_seconds: int = Field(default=8, gt=0)
 
     #: Speech-to-text for voice notes: an OpenAI-compatible `/audio/transcriptions` API; empty: off.
     stt_base_url: str = ""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -71,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "failures":
             _print(asyncio.run(_failures(settings, args.count)))
         else:
+            # uvicorn re-raises the SIGTERM it handled once it has shut down; exit 0 then, as a clean stop.
+            signal.signal(signal.SIGTERM, _exit_cleanly)
             uvicorn.run(
                 create_app(settings),
                 host=getattr(args, "host", None) or settings.whatsapp_host,
@@ -82,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _exit_cleanly(_sig: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,22 @@ def _problem(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+async def _stop_consumers(
+    consumers: list[StreamConsumer], tasks: list[asyncio.Task[None]], *, grace_seconds: float
+) -> None:
+    """A send or hand-over in flight gets `grace_seconds` to finish (and be acked); an idle consumer
+    stops at once. What is cut stays pending in its stream and is redone after the restart, with the
+    same crmMessageId / Idempotency-Key, so the customer still gets it once."""
+    for consumer, task in zip(consumers, tasks, strict=True):
+        consumer.stop()
+        if not consumer.handling:
+            task.cancel()
+    _done, cut = await asyncio.wait(tasks, timeout=grace_seconds)
+    for task in cut:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def create_app(settings: WhatsAppSettings, *, transports: Transports | None = None) -> FastAPI:
     seams = transports or Transports()
     redis = Redis.from_url(settings.redis_url, decode_responses=True)
@@ -107,9 +123,7 @@ def create_app(settings: WhatsAppSettings, *, transports: Transports | None = No
             yield
         finally:
             access_log.removeFilter(redact)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _stop_consumers(consumers, tasks, grace_seconds=settings.shutdown_timeout_seconds)
             await wazzup.aclose()
             await gateway.aclose()
             if transcriber is not None:

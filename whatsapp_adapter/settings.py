@@ -48,6 +48,8 @@ class WhatsAppSettings(ServiceSettings):
     retry_backoff_seconds: float = 1.0
     #: Longest pause between attempts to hand a message to an unreachable gateway (retried forever).
     forward_retry_max_seconds: float = 30.0
+    #: On SIGTERM, how long a send or hand-over in flight may take to finish (below docker's 10 s grace).
+    shutdown_timeout_seconds: int = Field(default=8, gt=0)
     #: Pending entries of another consumer idle this long are taken over (a crashed instance).
     reclaim_idle_seconds: float = 60.0
     #: How long message ids are remembered for de-duplication and delivery bookkeeping.

@@ -21,7 +21,8 @@ class StreamConsumer:
 
     On start (and on every round) this consumer's own pending entries are handled first, so an
     entry read before a crash is finished after the restart; entries another consumer left idle for
-    `claim_idle_ms` are taken over with XAUTOCLAIM.
+    `claim_idle_ms` are taken over with XAUTOCLAIM. `stop()` lets the entry being handled finish
+    and leaves the rest pending for the next start.
     """
 
     def __init__(
@@ -44,6 +45,8 @@ class StreamConsumer:
         self._claim_idle_ms = claim_idle_ms
         self._block_ms = block_ms
         self._error_pause = error_pause_seconds
+        self._stopping = False
+        self.handling = False
 
     async def ensure_group(self) -> None:
         try:
@@ -55,7 +58,10 @@ class StreamConsumer:
     async def _process(self, entries: list[Entry]) -> bool:
         """Handle and ack each entry; False when one failed (it stays pending)."""
         for entry_id, fields in entries:
+            if self._stopping:
+                return True  # the rest stay pending: handled after the restart
             if fields:
+                self.handling = True
                 try:
                     await self._handle(entry_id, fields)
                 except asyncio.CancelledError:
@@ -63,6 +69,8 @@ class StreamConsumer:
                 except Exception:
                     log.exception("%s entry %s failed; it stays pending and is retried", self.stream, entry_id)
                     return False
+                finally:
+                    self.handling = False
             # An entry trimmed from the stream comes back without fields: nothing to do but ack it.
             await self._redis.xack(self.stream, self.group, entry_id)
         return True
@@ -92,11 +100,15 @@ class StreamConsumer:
         if fresh and not await self._process(fresh):
             await asyncio.sleep(self._error_pause)
 
+    def stop(self) -> None:
+        """Finish the entry being handled, then return from `run` (cancel the task if not `handling`)."""
+        self._stopping = True
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.ensure_group()
-                while True:
+                while not self._stopping:
                     await self.run_once()
             except asyncio.CancelledError:
                 raise

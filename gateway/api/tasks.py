@@ -5,7 +5,7 @@ import contextlib
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from gateway.deps import EventsDep, StateDep, TasksReader
 from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
@@ -20,6 +20,7 @@ _FINISHED = (TaskStatus.done, TaskStatus.failed)
 @router.get("/tasks/{task_id}", response_model=TaskOut, responses=error_responses(404))
 async def read_task(
     task_id: str,
+    request: Request,
     principal: TasksReader,
     state: StateDep,
     events: EventsDep,
@@ -35,7 +36,8 @@ async def read_task(
             if task is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
             remaining = deadline - time.monotonic()
-            if task.status in _FINISHED or remaining <= 0:
+            # A stopping gateway answers with the task as it is rather than hold its shutdown.
+            if task.status in _FINISHED or remaining <= 0 or request.app.state.draining.is_set():
                 return task_out(task)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(finished.wait(), timeout=min(remaining, 1.0))
