@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -45,14 +46,17 @@ def test_an_inbound_text_gets_exactly_one_answer(adapter: Adapter, emulator: Waz
     assert "/wazzup/webhook/<secret>" in log and WEBHOOK_SECRET not in log and chat not in log
 
 
-def test_the_same_webhook_five_times_is_answered_once(
+@pytest.mark.fault
+def test_the_same_webhook_five_times_at_once_is_answered_once(
     adapter: Adapter, emulator: WazzupEmulator, state: redis.Redis
 ) -> None:
+    """Wazzup retrying a webhook it thinks timed out: five deliveries of one message, concurrently."""
     chat = new_chat()
     message = emulator.inbound_message(chat, "What is your return policy?")
-    responses = [emulator.post_webhook({"messages": [message]}) for _ in range(5)]
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        responses = list(pool.map(lambda _: emulator.post_webhook({"messages": [message]}), range(5)))
     assert [r.status_code for r in responses] == [200] * 5
-    assert [r.json()["accepted"] for r in responses] == [1, 0, 0, 0, 0]
+    assert sorted(r.json()["accepted"] for r in responses) == [0, 0, 0, 0, 1]
     emulator.wait_sent(chat)
     answered_marker(emulator)
     assert len(emulator.sent_to(chat)) == 1
