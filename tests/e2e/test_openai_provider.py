@@ -39,7 +39,11 @@ def test_answer_comes_from_the_hosted_model_with_the_retrieved_excerpts(openai_s
     request = fake_llm.requests[-1]
     assert request["stream"] is True and request["model"]
     system = request["messages"][0]
-    assert system["role"] == "system" and "Abu Dhabi" in system["content"] and "[1] (from" in system["content"]
+    assert (
+        system["role"] == "system"
+        and "Abu Dhabi" in system["content"]
+        and '<excerpt id="1" source="' in system["content"]
+    )
     assert request["messages"][-1] == {"role": "user", "content": "Do you deliver to Abu Dhabi?"}
     assert task["timings"]["prompt_tokens"] == 10
 
