@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 from parley_contract.logging import configure_logging
+
+log = logging.getLogger(__name__)
 
 SUPPORTED = {".md", ".markdown", ".txt", ".pdf", ".html", ".htm", ".csv"}
 
@@ -70,6 +75,10 @@ def ingest_command(paths: list[str], *, tenant_id: str) -> int:
     return 1 if failures else 0
 
 
+def _exit_zero(signum: int, frame: FrameType | None) -> None:
+    sys.exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ai_worker")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = WorkerSettings()
     configure_logging(json_lines=settings.log_json, log_content=settings.log_content)
     if args.command == "worker":
+        # Until RQ installs its handlers (after the models are loaded, seconds), a SIGTERM exits 0:
+        # nothing is in flight yet, and as a container's PID 1 a default-handled SIGTERM would be
+        # ignored, leaving the worker to be SIGKILLed at the end of its stop grace period.
+        signal.signal(signal.SIGTERM, _exit_zero)
+        log.info("worker starting: loading its models")
         from ai_worker.worker import run_worker
 
         run_worker(settings, burst=args.burst)

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import redis_url
 from tests.support.fake_llm import FakeLLM, Rule
+from tests.support.redis_server import RedisServer
 from tests.support.servers import wait_until
 from tests.support.stack import Stack, running_stack
 
@@ -54,3 +55,43 @@ def test_sigterm_to_an_idle_worker_exits_cleanly(stack: Stack) -> None:
     stack.worker.proc.send_signal(signal.SIGTERM)
     assert stack.worker.proc.wait(timeout=60) == 0
     assert "takes jobs again" not in stack.worker.log()
+
+
+@pytest.fixture
+def outage_stack(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> Iterator[Stack]:
+    with running_stack(
+        name="sigterm-outage", workdir=tmp_path_factory.mktemp("sigterm-outage"), redis_url=redis_server.url
+    ) as stack:
+        yield stack
+
+
+def test_sigterm_during_a_redis_outage_ends_the_worker(outage_stack: Stack, redis_server: RedisServer) -> None:
+    """Idle with Redis gone, the worker sits in RQ's reconnect loop (which swallows connection errors
+    and backs off up to a minute); a stop must still end it, not wait for Redis to come back."""
+    worker = outage_stack.worker
+    assert worker is not None
+    redis_server.kill()
+    wait_until(lambda: "could not connect to Redis" in worker.log(), timeout=30, what="the worker retrying Redis")
+    worker.proc.send_signal(signal.SIGTERM)
+    # The bound only turns "never exits" (until Redis is back) into a failure.
+    assert worker.proc.wait(timeout=30) == 0, worker.log()[-3000:]
+
+
+def test_sigterm_while_the_worker_loads_its_models_exits_zero(
+    tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM
+) -> None:
+    """Before RQ installs its handlers the worker spends seconds loading models; a SIGTERM then
+    must end it cleanly (as PID 1 in a container a default-handled SIGTERM would be ignored)."""
+    with running_stack(
+        name="sigterm-loading",
+        workdir=tmp_path_factory.mktemp("sigterm-loading"),
+        redis_url=redis_url(3),
+        worker_env=fake_llm.worker_env,
+        ready=False,
+    ) as stack:
+        worker = stack.worker
+        assert worker is not None
+        wait_until(lambda: "loading its models" in worker.log(), timeout=60, what="the worker loading")
+        worker.proc.send_signal(signal.SIGTERM)
+        assert worker.proc.wait(timeout=30) == 0, worker.log()[-3000:]
+        assert "loaded its models" not in worker.log()  # it was stopped while loading
