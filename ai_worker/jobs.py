@@ -91,6 +91,7 @@ def _answer(
         llm = rt.llm_for(claim.settings)
         retrieval = rt.retriever.search(claim.tenant_id, claim.text, claim.settings.top_k)
         timings.retrieval_ms = round(retrieval.took_ms, 1)
+        max_prompt_tokens, max_tokens = rt.token_budget(answer_tokens=claim.settings.max_answer_tokens)
         messages = build_messages(
             question=claim.text,
             hits=retrieval.hits,
@@ -98,13 +99,15 @@ def _answer(
             settings=claim.settings,
             language=claim.language,
             prompt=claim.prompt,
+            max_prompt_tokens=max_prompt_tokens,
+            count_tokens=rt.count_tokens,
         )
         stats = GenerationStats()
         generation_started = time.perf_counter()
         first_token_at: float | None = None
         pieces: list[str] = []
         publisher = TokenPublisher(rt.redis, task_id=task_id, attempt=claim.attempt)
-        max_tokens, temperature = claim.settings.max_answer_tokens, claim.settings.temperature
+        temperature = claim.settings.temperature
         if isinstance(llm, ResilientLLM):
             # Streaming partners see every attempt's pieces as they come; the answer is the attempt that finished.
             generated = llm.stream(

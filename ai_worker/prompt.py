@@ -6,11 +6,17 @@ tenant uploaded) may try to pass instructions to the model. So excerpts sit in `
 turns, and anything in either that looks like one of our delimiters (a tag, a chat-template token,
 a transcript role label) is neutralised before it reaches the model. The model may still be fooled
 (a 270M model often is): `ai_worker.output_guard` checks what it wrote.
+
+The prompt has a size cap in tokens (a local model's context must hold it and the answer, and a
+hosted model is paid by the token): the instructions always go in; the question (a burst may join
+many long messages) is cut to a third of the cap, keeping its end; the excerpts fill what they can
+in order of relevance; the history takes what is left, newest turns first.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ai_worker.llm.base import ChatMessage
 from ai_worker.retrieval.store import Hit
@@ -41,6 +47,20 @@ DATA_RULES = (
 #: Excerpts beyond this many characters in total are dropped (least relevant first).
 MAX_EXCERPT_CHARS = 6000
 
+#: What a chat message costs beyond its text (role markers, separators), with a margin.
+MESSAGE_OVERHEAD_TOKENS = 8
+#: Marks where a question cut to the cap begins.
+CUT_MARK = "… "
+
+TokenCounter = Callable[[str], int]
+
+
+def estimate_tokens(text: str) -> int:
+    """A cautious token count for a model whose tokenizer the worker lacks: one per 3 UTF-8 bytes
+    (English runs about 4 characters a token; Arabic and Cyrillic take two bytes a character)."""
+    return len(text.encode()) // 3 + 1
+
+
 # Anything shaped like a markup tag or a chat-template token (<excerpt …>, </knowledge>, <start_of_turn>,
 # <|im_start|>): in untrusted text its angle brackets become look-alike quotes, so it can neither close
 # our blocks nor open a turn. An unclosed `<excerpt`/`</knowledge` is caught by the second pattern.
@@ -62,9 +82,16 @@ def _attribute(value: str) -> str:
     return neutralise(value).replace('"', "'").replace("\n", " ")
 
 
-def format_excerpts(hits: list[Hit], *, max_chars: int = MAX_EXCERPT_CHARS) -> str:
+def format_excerpts(
+    hits: list[Hit],
+    *,
+    max_chars: int = MAX_EXCERPT_CHARS,
+    max_tokens: int | None = None,
+    count_tokens: TokenCounter = estimate_tokens,
+) -> str:
+    """The excerpts in relevance order, as many as `max_chars` (and `max_tokens`, when given) hold."""
     blocks: list[str] = []
-    used = 0
+    used = used_tokens = 0
     for number, hit in enumerate(hits, start=1):
         block = (
             f'<{EXCERPT_TAG} id="{number}" source="{_attribute(hit.document)}">\n'
@@ -72,6 +99,10 @@ def format_excerpts(hits: list[Hit], *, max_chars: int = MAX_EXCERPT_CHARS) -> s
         )
         if used + len(block) > max_chars and blocks:
             break
+        if max_tokens is not None:
+            used_tokens += count_tokens(block)
+            if used_tokens > max_tokens:
+                break
         blocks.append(block)
         used += len(block)
     body = "\n".join(blocks) if blocks else "(no excerpts found)"
@@ -101,6 +132,26 @@ def instructions_for(*, settings: TenantSettings, language: str | None, prompt: 
     return f"{instructions}\n\n{DATA_RULES}"
 
 
+def keep_end(text: str, *, max_tokens: int, count_tokens: TokenCounter) -> str:
+    """`text`, or its longest end that fits `max_tokens` behind a cut mark."""
+    if count_tokens(text) <= max_tokens:
+        return text
+    shortest, longest = 0, len(text)  # a binary search over how many characters to keep
+    while shortest < longest:
+        middle = (shortest + longest + 1) // 2
+        if count_tokens(CUT_MARK + text[-middle:]) <= max_tokens:
+            shortest = middle
+        else:
+            longest = middle - 1
+    return CUT_MARK + text[len(text) - shortest :].lstrip()
+
+
+def _turn(turn: HistoryTurn) -> ChatMessage:
+    if turn.role == Role.user:
+        return {"role": "user", "content": neutralise(turn.text)}
+    return {"role": "assistant", "content": turn.text}
+
+
 def build_messages(
     *,
     question: str,
@@ -109,18 +160,35 @@ def build_messages(
     settings: TenantSettings,
     language: str | None,
     prompt: str | None = None,
+    max_prompt_tokens: int | None = None,
+    count_tokens: TokenCounter = estimate_tokens,
 ) -> list[ChatMessage]:
-    """`prompt` is the tenant's active prompt version; without one, its system_prompt setting or the default."""
+    """The chat messages for one turn, within `max_prompt_tokens` (counted by `count_tokens`) when given.
+
+    `prompt` is the tenant's active prompt version; without one, its system_prompt setting or the default.
+    """
     parts = [instructions_for(settings=settings, language=language, prompt=prompt)]
     facts = business_facts(settings)
     if facts:
         parts.append(facts)
-    parts.append(f"Knowledge base excerpts:\n{format_excerpts(hits)}")
-    messages: list[ChatMessage] = [{"role": "system", "content": "\n\n".join(parts)}]
-    for turn in history:
-        if turn.role == Role.user:
-            messages.append({"role": "user", "content": neutralise(turn.text)})
-        else:
-            messages.append({"role": "assistant", "content": turn.text})
-    messages.append({"role": "user", "content": neutralise(question.strip())})
-    return messages
+    excerpts_heading = "Knowledge base excerpts:\n"
+    asked = neutralise(question.strip())
+    if max_prompt_tokens is None:
+        parts.append(excerpts_heading + format_excerpts(hits))
+        turns = [_turn(turn) for turn in history]
+    else:
+        left = max_prompt_tokens - 2 * MESSAGE_OVERHEAD_TOKENS
+        left -= count_tokens("\n\n".join([*parts, excerpts_heading + format_excerpts([])]))
+        asked = keep_end(asked, max_tokens=max(left // 3, 1), count_tokens=count_tokens)
+        left -= count_tokens(asked)
+        excerpts = format_excerpts(hits, max_tokens=left, count_tokens=count_tokens)
+        parts.append(excerpts_heading + excerpts)
+        left -= count_tokens(excerpts)
+        turns = []
+        for turn in reversed(history):  # the newest turns matter most
+            message = _turn(turn)
+            left -= count_tokens(message["content"]) + MESSAGE_OVERHEAD_TOKENS
+            if left < 0:
+                break
+            turns.insert(0, message)
+    return [{"role": "system", "content": "\n\n".join(parts)}, *turns, {"role": "user", "content": asked}]

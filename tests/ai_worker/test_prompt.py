@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from ai_worker.llm.base import ChatMessage
 from ai_worker.llm.llamacpp import transcript_prompt
-from ai_worker.prompt import DATA_RULES, build_messages, neutralise
+from ai_worker.prompt import (
+    CUT_MARK,
+    DATA_RULES,
+    MESSAGE_OVERHEAD_TOKENS,
+    build_messages,
+    estimate_tokens,
+    neutralise,
+)
 from ai_worker.retrieval.store import Hit
 from parley_contract.schemas import HistoryTurn, Role, TenantSettings
 
@@ -113,3 +121,63 @@ def test_delimiter_look_alikes_in_excerpts_and_customer_text_are_neutralised() -
 def test_neutralise_leaves_ordinary_text_alone() -> None:
     text = "Is the sofa < 2 m wide? Price > AED 500 is fine. My email: a@b.c\nThanks: Sam"
     assert neutralise(text) == text
+
+
+def prompt_tokens(messages: list[ChatMessage]) -> int:
+    return sum(estimate_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in messages)
+
+
+def test_a_long_history_keeps_its_newest_turns_within_the_cap() -> None:
+    history = [
+        HistoryTurn(role=Role.user if i % 2 == 0 else Role.assistant, text=f"turn {i}: " + "sofa fabric " * 60)
+        for i in range(12)
+    ]
+    uncapped = build_messages(
+        question="And the armchair?", hits=HITS, history=history, settings=TenantSettings(), language=None
+    )
+    assert prompt_tokens(uncapped) > 2000
+    messages = build_messages(
+        question="And the armchair?",
+        hits=HITS,
+        history=history,
+        settings=TenantSettings(),
+        language=None,
+        max_prompt_tokens=1500,
+        count_tokens=estimate_tokens,
+    )
+    assert prompt_tokens(messages) <= 1500
+    kept = [m["content"] for m in messages[1:-1]]
+    assert 0 < len(kept) < len(history)
+    assert kept == [neutralise(t.text) for t in history[-len(kept) :]]  # the newest, in order
+    assert messages[0]["content"] == uncapped[0]["content"]  # instructions and both excerpts whole
+    assert messages[-1]["content"] == "And the armchair?"
+
+
+def test_an_oversized_question_is_cut_to_its_end_and_excerpts_fill_the_rest() -> None:
+    question = "My order DO-1234 was late. " * 400 + "Can I get a refund for the delivery fee?"
+    many_hits = [
+        Hit(
+            chunk_id=f"c{i}",
+            text=f"excerpt {i} " + "refund policy text " * 40,
+            document_id="d",
+            document="p.md",
+            score=1,
+        )
+        for i in range(6)
+    ]
+    messages = build_messages(
+        question=question,
+        hits=many_hits,
+        history=[HistoryTurn(role=Role.user, text="Hello")],
+        settings=TenantSettings(),
+        language=None,
+        max_prompt_tokens=1500,
+        count_tokens=estimate_tokens,
+    )
+    assert prompt_tokens(messages) <= 1500
+    asked = messages[-1]["content"]
+    assert asked.startswith(CUT_MARK) and asked.endswith("Can I get a refund for the delivery fee?")
+    assert estimate_tokens(asked) <= 1500 // 3
+    system = messages[0]["content"]
+    assert '<excerpt id="1"' in system and '<excerpt id="6"' not in system  # the most relevant first
+    assert system.count("<excerpt ") == system.count("</excerpt>")

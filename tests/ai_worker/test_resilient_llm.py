@@ -125,3 +125,41 @@ def test_a_live_listener_hears_each_attempt_apart_and_the_answer_is_the_finished
     first = [piece for attempt, piece in heard if attempt == "1"]
     assert first and "".join(first).startswith("a b")  # the cut-off attempt was heard as it came
     assert "".join(piece for attempt, piece in heard if attempt == "2") == "fallback answer"
+
+
+def test_a_provider_keeping_the_line_busy_is_cut_at_the_attempt_cap_and_not_retried(
+    primary: FakeLLM, fallback: FakeLLM
+) -> None:
+    """Keep-alive comments reset every read timeout; only the attempt's cap ends the wait."""
+    primary.add(Rule(when="Ajman", answer="far too late", keepalive_seconds=30))
+    chain = ResilientLLM(
+        [provider(primary, timeout=5), provider(fallback)],
+        Resilience(retries=2, answer_timeout_seconds=1.5, backoff_initial_seconds=0.01),
+    )
+    answer, stats = ask(chain)
+    assert answer == "fallback answer"
+    assert len(primary.requests) == 1  # a timeout moves on to the next provider
+    assert "timed out" in stats.failures[0] and "deadline" in stats.failures[0]
+
+
+def test_the_whole_answer_is_capped_across_providers_and_retries(primary: FakeLLM, fallback: FakeLLM) -> None:
+    primary.add(Rule(when="Ajman", answer="too late", keepalive_seconds=30))
+    fallback.add(Rule(when="Ajman", answer="too late as well", keepalive_seconds=30))
+    chain = ResilientLLM(
+        [provider(primary), provider(fallback)], Resilience(answer_timeout_seconds=20, total_timeout_seconds=2)
+    )
+    with pytest.raises(LLMError, match="every LLM provider failed") as failure:
+        ask(chain)
+    assert "openai provider timed out" in str(failure.value)
+    assert "not tried, the answer's 2 s were spent" in str(failure.value)
+    assert len(fallback.requests) == 0
+
+
+def test_no_retry_starts_after_the_answer_deadline(primary: FakeLLM) -> None:
+    primary.add(Rule(when="Ajman", status=500))
+    slow_backoff = Resilience(
+        retries=10, total_timeout_seconds=1.5, backoff_initial_seconds=1.0, backoff_max_seconds=1.0
+    )
+    with pytest.raises(LLMError, match="HTTP 500"):
+        ask(ResilientLLM([provider(primary)], slow_backoff))
+    assert 1 <= len(primary.requests) <= 2  # 1 s (+ jitter) between tries, 1.5 s in all

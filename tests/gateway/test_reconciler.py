@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import redis
 
@@ -168,7 +167,7 @@ def test_a_reply_that_could_not_be_published_is_delivered_once_later(
     connection = redis.Redis.from_url(stack.settings.redis_url, decode_responses=True)
     stream, aside = reply_stream("whatsapp"), f"{reply_stream('whatsapp')}:aside"
     try:
-        register_webhook(emulator, adapter)
+        adapter.register_with(emulator)
         wait_until(lambda: bool(connection.xinfo_groups(stream)), timeout=30, what="the adapter's consumer group")
         connection.rename(stream, aside)  # keeps the stream and the adapter's group for afterwards
         connection.set(stream, "not a stream")
@@ -197,16 +196,6 @@ def test_a_reply_that_could_not_be_published_is_delivered_once_later(
 def asked(fake_llm: FakeLLM, phrase: str) -> int:
     """How many generations the model was asked for whose last message contains `phrase`."""
     return sum(1 for request in list(fake_llm.requests) if phrase in json.dumps(request["messages"][-1]))
-
-
-def register_webhook(emulator: WazzupEmulator, adapter: Adapter) -> None:
-    registered = httpx.patch(
-        f"{emulator.url}/webhooks",
-        json={"webhooksUri": adapter.webhook_url, "subscriptions": {"messagesAndStatuses": True}},
-        headers={"Authorization": f"Bearer {emulator.api_key}"},
-        timeout=30,
-    )
-    assert registered.status_code == 200, registered.text
 
 
 def wait_answered(stack: Stack, chat_id: str) -> str:

@@ -37,6 +37,9 @@ class Rule:
     delay_seconds: float = 0.0
     #: Pause between streamed pieces, as a model decoding token by token does.
     piece_delay_seconds: float = 0.0
+    #: Before the first piece, an SSE comment every half second for this long, as OpenRouter sends
+    #: (": OPENROUTER PROCESSING") while a model is queued: the line is busy, no token comes.
+    keepalive_seconds: float = 0.0
 
 
 @dataclass
@@ -148,6 +151,11 @@ class FakeLLM:
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
                 self.end_headers()
+                kept_until = time.monotonic() + rule.keepalive_seconds
+                while time.monotonic() < kept_until:
+                    self.wfile.write(b": OPENROUTER PROCESSING\n\n")
+                    self.wfile.flush()
+                    time.sleep(0.5)
                 pieces = [w + " " for w in rule.answer.split(" ")]
                 pieces[-1] = pieces[-1][:-1]
                 for piece in pieces:

@@ -92,6 +92,16 @@ class Adapter:
     def alive(self) -> bool:
         return self.process is not None and self.process.alive()
 
+    def register_with(self, emulator: WazzupEmulator) -> None:
+        """Subscribe this adapter's webhook at the emulator, as `register-webhook` does at Wazzup."""
+        registered = httpx.patch(
+            f"{emulator.url}/webhooks",
+            json={"webhooksUri": self.webhook_url, "subscriptions": {"messagesAndStatuses": True}},
+            headers={"Authorization": f"Bearer {emulator.api_key}"},
+            timeout=30,
+        )
+        assert registered.status_code == 200, registered.text
+
     def log(self) -> str:
         return self.process.log() if self.process else ""
 
@@ -132,13 +142,7 @@ def emulator() -> Iterator[WazzupEmulator]:
 def adapter(wa_stack: Stack, emulator: WazzupEmulator, tmp_path: Path) -> Iterator[Adapter]:
     reset_adapter_state(wa_stack)
     adapter = Adapter(env=adapter_env(wa_stack, emulator), workdir=tmp_path).start()
-    registered = httpx.patch(
-        f"{emulator.url}/webhooks",
-        json={"webhooksUri": adapter.webhook_url, "subscriptions": {"messagesAndStatuses": True}},
-        headers={"Authorization": f"Bearer {emulator.api_key}"},
-        timeout=30,
-    )
-    assert registered.status_code == 200, registered.text
+    adapter.register_with(emulator)
     yield adapter
     adapter.stop()
     print(adapter.log())
