@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.redis_server import RedisServer
 from tests.support.stack import Stack, running_stack
+from tests.support.wazzup_emulator import WazzupEmulator
+from tests.whatsapp_adapter.conftest import Adapter, adapter_env, new_chat
 
 pytestmark = pytest.mark.fault
 
@@ -60,3 +63,33 @@ def test_every_message_is_answered_exactly_once(stack: Stack, redis_server: Redi
         assert task["status"] == "done", task
         transcript = client.get(f"/api/v1/conversations/{task['conversation_id']}/messages").json()
         assert [m["role"] for m in transcript["messages"]] == ["user", "assistant"], transcript
+
+
+def test_whatsapp_customers_each_get_one_reply_across_a_redis_crash(
+    stack: Stack, redis_server: RedisServer, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    """The whole path, adapters included: webhooks accepted, Redis SIGKILLed while the answers are being
+    made (a second after the last webhook, once AOF has written it) and started again on its data."""
+    fake_llm.add(Rule(when="crash question", answer="An answer after the crash.", delay_seconds=1))
+    emulator = WazzupEmulator().start()
+    adapter = Adapter(env=adapter_env(stack, emulator), workdir=tmp_path).start()
+    try:
+        adapter.register_with(emulator)
+        chats = [new_chat() for _ in range(8)]
+        for n, chat in enumerate(chats):
+            _message_id, response = emulator.customer_writes(chat, f"crash question {n}")
+            assert response.status_code == 200, response.text
+        time.sleep(1.5)  # appendfsync everysec: what was acknowledged is on disk
+        redis_server.kill()
+        time.sleep(2)
+        redis_server.start()
+        for chat in chats:
+            emulator.wait_sent(chat, timeout=120)
+        time.sleep(3)  # a second copy would arrive by now
+        assert {chat: len(emulator.sent_to(chat)) for chat in chats} == dict.fromkeys(chats, 1)
+        assert all(m["text"] == "An answer after the crash." for chat in chats for m in emulator.sent_to(chat))
+        assert adapter.alive()
+    finally:
+        adapter.stop()
+        emulator.stop()
+        print(adapter.log())
