@@ -12,11 +12,14 @@ from httpx_sse import SSEError, connect_sse
 
 from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError, LLMTimeout
 
-#: The request extension carrying the `time.monotonic()` by which the whole response must have arrived.
-DEADLINE = "parley.deadline"
-
 
 class _DeadlineStream(httpx.SyncByteStream):
+    """A response body cut when its deadline passes.
+
+    httpx's timeouts bound each read, not the whole response: a server that sends a keep-alive
+    comment every few seconds (OpenRouter does while a model is queued) would hold a stream for ever.
+    """
+
     def __init__(self, stream: httpx.SyncByteStream, *, deadline: float, request: httpx.Request) -> None:
         self._stream = stream
         self._deadline = deadline
@@ -30,33 +33,6 @@ class _DeadlineStream(httpx.SyncByteStream):
 
     def close(self) -> None:
         self._stream.close()
-
-
-class DeadlineTransport(httpx.BaseTransport):
-    """Cuts a response body still arriving when its request's deadline (extension `DEADLINE`) passes.
-
-    httpx's timeouts bound each read, not the whole response: a server that sends a keep-alive
-    comment every few seconds (OpenRouter does while a model is queued) would hold a stream for ever.
-    """
-
-    def __init__(self, transport: httpx.BaseTransport) -> None:
-        self._transport = transport
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self._transport.handle_request(request)
-        deadline = request.extensions.get(DEADLINE)
-        if deadline is None:
-            return response
-        assert isinstance(response.stream, httpx.SyncByteStream)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_DeadlineStream(response.stream, deadline=deadline, request=request),
-            extensions=response.extensions,
-        )
-
-    def close(self) -> None:
-        self._transport.close()
 
 
 class OpenAICompatibleProvider:
@@ -77,7 +53,7 @@ class OpenAICompatibleProvider:
             base_url=base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
             timeout=self._timeout_until(None),
-            transport=DeadlineTransport(transport or httpx.HTTPTransport()),
+            transport=transport,
         )
 
     def _timeout_until(self, deadline: float | None) -> httpx.Timeout:
@@ -115,14 +91,15 @@ class OpenAICompatibleProvider:
                 "chat/completions",
                 json=body,
                 timeout=self._timeout_until(deadline),
-                extensions={} if deadline is None else {DEADLINE: deadline},
             ) as source:
-                if source.response.status_code != 200:
-                    source.response.read()
-                    raise LLMError(
-                        f"{self.name} provider answered HTTP {source.response.status_code}: "
-                        f"{source.response.text[:300]}"
-                    )
+                response = source.response
+                if deadline is not None:
+                    # Before the body is read, as httpx's own Client.send wraps the transport's stream.
+                    assert isinstance(response.stream, httpx.SyncByteStream)
+                    response.stream = _DeadlineStream(response.stream, deadline=deadline, request=response.request)
+                if response.status_code != 200:
+                    response.read()
+                    raise LLMError(f"{self.name} provider answered HTTP {response.status_code}: {response.text[:300]}")
                 for sse in source.iter_sse():
                     if sse.data.strip() == "[DONE]":
                         break

@@ -13,6 +13,7 @@ tokens as they come, labelled by attempt.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -146,27 +147,22 @@ class ResilientLLM:
                 attempts += 1
                 label = next(attempt_labels)
                 heard = None if live is None else (lambda piece, label=label: live(label, piece))
+                run = functools.partial(
+                    self._attempt,
+                    provider,
+                    messages,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    live=heard,
+                    answer_deadline=answer_deadline,
+                )
                 if last_resort:
                     # Nothing comes after it: an open circuit would only turn a chance into a failure.
-                    pieces, stats = self._attempt(
-                        provider,
-                        messages,
-                        max_tokens=max_tokens,
-                        temperature=temperature,
-                        live=heard,
-                        answer_deadline=answer_deadline,
-                    )
+                    pieces, stats = run()
                 else:
                     try:
                         with breaker.calling():
-                            pieces, stats = self._attempt(
-                                provider,
-                                messages,
-                                max_tokens=max_tokens,
-                                temperature=temperature,
-                                live=heard,
-                                answer_deadline=answer_deadline,
-                            )
+                            pieces, stats = run()
                     except pybreaker.CircuitBreakerError as exc:
                         LLM_ERRORS.labels(provider=provider.name, reason="circuit_open").inc()
                         # Open circuit: skip this provider now, without spending the retry budget.
