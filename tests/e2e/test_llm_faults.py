@@ -43,6 +43,7 @@ def hosted() -> Iterator[FakeLLM]:
 
 @pytest.fixture(scope="module")
 def own_redis() -> Iterator[RedisServer]:
+    """A server of its own: every database of the shared Redis belongs to another test module."""
     server = RedisServer()
     server.start()
     yield server
