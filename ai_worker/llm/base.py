@@ -48,8 +48,9 @@ class LLMProvider(Protocol):
     ) -> Iterator[str]:
         """Yield the answer's text piece by piece; raise LLMError when the provider fails.
 
-        `deadline` (a `time.monotonic()` value) is when the answer must be complete: past it the
-        provider raises LLMError instead of waiting on, even if the other side keeps the line busy.
+        `deadline` (a `time.monotonic()` value) is when the answer must be complete. A provider that
+        waits on a network raises LLMTimeout instead of waiting past it, even if the other side keeps
+        the line busy; between pieces, the caller (`ResilientLLM`) checks it for every provider.
         """
         ...
 
