@@ -121,7 +121,7 @@ class TooManyTasksInFlight(RateLimited):
             limit=limit, remaining=0, reset_at=time.time() + IN_FLIGHT_RETRY_AFTER_SECONDS, allowed=False
         )
         super().__init__(
-            f"this tenant already has {limit} messages waiting for an answer (its limit); "
+            f"too many messages of this tenant are waiting for an answer (its limit is {limit} at once); "
             f"retry in {IN_FLIGHT_RETRY_AFTER_SECONDS} s",
             status,
         )

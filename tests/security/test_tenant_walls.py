@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +29,7 @@ from gateway.models import ApiKey, Tenant
 from gateway.services.api_keys import hash_key, new_key
 from tests.conftest import fresh_postgres_database, redis_url
 from tests.gateway.admin_support import TenantKeys, new_tenant
+from tests.support.servers import ROOT
 from tests.support.stack import Stack, gateway_settings, start_stack
 
 OPERATOR_FIELDS = {
@@ -126,6 +130,20 @@ def test_an_internal_key_in_the_database_is_refused_by_the_internal_api(gateway:
     # The deployment's own worker token still reaches the internal API, without a rate limit.
     meta = gateway.client("worker").get(f"/internal/v1/documents/{document_id}")
     assert meta.status_code == 200 and "X-RateLimit-Limit" not in meta.headers
+
+
+def test_the_cli_grants_no_deployment_scope(gateway: Stack) -> None:
+    tenant = new_tenant(gateway)
+    for scope in ("internal", "operator"):
+        made = subprocess.run(
+            [sys.executable, "-m", "gateway", "keys", "create", "--tenant", tenant.id, "--name", "x", "--scope", scope],
+            env={**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": gateway.settings.database_url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert made.returncode == 2 and "invalid choice" in made.stderr, made.stderr
+    assert all({"internal", "operator"}.isdisjoint(k["scopes"]) for k in tenant.admin.get(tenant.url("/keys")).json())
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -262,7 +280,7 @@ def test_tasks_in_flight_are_capped_under_concurrency(gateway: Stack) -> None:
     for response in refused:
         assert response.status_code == 429, response.text
         assert int(response.headers["Retry-After"]) >= 1
-        assert f"already has {cap} messages waiting" in response.json()["detail"]
+        assert f"its limit is {cap} at once" in response.json()["detail"]
     # Refused messages are not counted against the daily quota.
     assert gateway.client("admin").get(tenant.url("/usage")).json()["messages"] == cap
 
