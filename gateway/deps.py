@@ -94,7 +94,7 @@ async def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller; every request of a partner, service or admin key counts against the key's rate limit
-    (the workers' internal calls do not)."""
+    (the deployment's worker token's do not)."""
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -113,7 +113,7 @@ async def authenticate(request: Request, state: AppState, *, token: str) -> Prin
     """The key's principal (None: unknown, revoked or of a disabled tenant), counted against the
     key's rate limit (RateLimited when spent)."""
     principal = await state.authenticator.authenticate(token)
-    if principal is not None and principal.key_id is not None and Scope.internal not in principal.scopes:
+    if principal is not None and principal.key_id is not None and not principal.is_worker:
         per_minute = principal.rate_limit_per_minute or state.settings.rate_limit_per_minute
         note_rate_limit(request, await limit_key(state.limiter, key_id=principal.key_id, per_minute=per_minute))
     return principal
@@ -135,15 +135,24 @@ TasksReader = Annotated[Principal, Depends(require(Scope.tasks_read))]
 ConversationsReader = Annotated[Principal, Depends(require(Scope.conversations_read))]
 KnowledgeReader = Annotated[Principal, Depends(require(Scope.knowledge_read))]
 KnowledgeWriter = Annotated[Principal, Depends(require(Scope.knowledge_write))]
-InternalCaller = Annotated[Principal, Depends(require(Scope.internal))]
 AdminCaller = Annotated[Principal, Depends(require(Scope.admin))]
 
 
-async def get_admin_tenant(tenant_id: str, principal: AdminCaller, state: StateDep, session: SessionDep) -> Tenant:
-    """The tenant in the path, if this admin may manage it: its own, or any for the default
-    tenant's admins (the operators of this Parley)."""
-    operator = principal.tenant_id == state.settings.default_tenant_id
-    if not operator and tenant_id != principal.tenant_id:
+async def require_worker(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """Only the worker token the deployment provisioned (WORKER_TOKEN): the internal API reads and
+    writes every tenant's tasks and documents, so no key made through an API may call it."""
+    if not principal.is_worker:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the internal API accepts only the deployment's worker token")
+    return principal
+
+
+InternalCaller = Annotated[Principal, Depends(require_worker)]
+
+
+async def get_admin_tenant(tenant_id: str, principal: AdminCaller, session: SessionDep) -> Tenant:
+    """The tenant in the path, if this admin may manage it: its own, or any for the deployment's
+    operator (ADMIN_TOKEN)."""
+    if not principal.is_operator and tenant_id != principal.tenant_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "an admin key manages its own tenant only")
     tenant = await session.get(Tenant, tenant_id)
     if tenant is None:
@@ -151,9 +160,9 @@ async def get_admin_tenant(tenant_id: str, principal: AdminCaller, state: StateD
     return tenant
 
 
-def require_operator(principal: AdminCaller, state: StateDep) -> Principal:
-    if principal.tenant_id != state.settings.default_tenant_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the default tenant's admin keys manage tenants")
+def require_operator(principal: AdminCaller) -> Principal:
+    if not principal.is_operator:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the deployment's operator (ADMIN_TOKEN) may do this")
     return principal
 
 
@@ -164,7 +173,8 @@ Operator = Annotated[Principal, Depends(require_operator)]
 @dataclass
 class ChatGate:
     """Lets an end-user message in (per-chat rate limit, daily quotas) or raises RateLimited /
-    QuotaExceeded; every route that turns an end-user message into a task uses it."""
+    QuotaExceeded; every route that turns an end-user message into a task uses it, and passes the
+    admission's `max_tasks_in_flight` on to `accept_message`."""
 
     request: Request
     state: AppState
@@ -178,6 +188,7 @@ class ChatGate:
             limiter=self.state.limiter,
             tenant_settings=tenant_settings,
             chat_rate_limit_per_minute=self.state.settings.chat_rate_limit_per_minute,
+            default_max_tasks_in_flight=self.state.settings.tenant_max_tasks_in_flight,
             tenant_id=tenant_id,
             channel=channel,
             chat_id=chat_id,

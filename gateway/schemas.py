@@ -7,10 +7,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic.fields import FieldInfo
 
-from gateway.auth import Scope
+from gateway.auth import PARTNER_SCOPES, Scope
 from parley_contract.schemas import TenantSettings
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -51,9 +60,23 @@ class CallbackSecret(BaseModel):
     callback_secret: str
 
 
+def _partner_scope(scope: Scope) -> Scope:
+    if scope not in PARTNER_SCOPES:
+        raise ValueError(f"the {scope.value!r} scope belongs to the deployment and cannot be granted")
+    return scope
+
+
+#: A scope the admin API may grant (never `internal` or `operator`: those come only from the environment).
+PartnerScope = Annotated[
+    Scope,
+    AfterValidator(_partner_scope),
+    WithJsonSchema({"type": "string", "enum": sorted(s.value for s in PARTNER_SCOPES)}),
+]
+
+
 class ApiKeyIn(_Strict):
     name: Name
-    scopes: list[Scope] = Field(min_length=1)
+    scopes: list[PartnerScope] = Field(min_length=1)
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
     callback_url: AnyHttpUrl | None = None
 

@@ -53,6 +53,9 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     #: Messages per minute from one end-user chat (channel + chat_id) of a tenant.
     chat_rate_limit_per_minute: int = Field(default=20, ge=1)
+    #: A tenant's messages waiting for or being answered at once (more: 429 with Retry-After), unless
+    #: the operator set the tenant's own `max_tasks_in_flight`; one tenant cannot fill every worker's queue.
+    tenant_max_tasks_in_flight: int = Field(default=50, ge=1)
     #: Bodies larger than this are refused with 413 (uploads have MAX_UPLOAD_BYTES).
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     #: How long an Idempotency-Key's response is replayed.

@@ -227,6 +227,9 @@ class TenantSettings(BaseModel):
     #: Daily quotas (UTC days); None: unlimited.
     daily_message_quota: int | None = Field(default=None, ge=0)
     daily_token_quota: int | None = Field(default=None, ge=0)
+    #: Messages of this tenant queued or being answered at once (more: 429); None: the gateway's
+    #: TENANT_MAX_TASKS_IN_FLIGHT.
+    max_tasks_in_flight: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
 class TaskClaim(BaseModel):

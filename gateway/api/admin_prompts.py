@@ -8,8 +8,10 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gateway.deps import AdminTenant, SessionDep
+from gateway.auth import Principal
+from gateway.deps import AdminCaller, AdminTenant, SessionDep
 from gateway.models import PromptVersion, Tenant
 from gateway.schemas import (
     MAX_INT,
@@ -121,24 +123,39 @@ async def read_settings(tenant: AdminTenant) -> TenantSettings:
 
 
 @router.put("/settings", response_model=TenantSettings)
-async def replace_settings(body: TenantSettingsIn, tenant: AdminTenant, session: SessionDep) -> TenantSettings:
-    """Replace all settings: fields left out go back to their defaults."""
-    return await tenant_settings.write_settings(
-        session, tenant=tenant, values=body.model_dump(mode="json", exclude_unset=True)
-    )
+async def replace_settings(
+    body: TenantSettingsIn, tenant: AdminTenant, principal: AdminCaller, session: SessionDep
+) -> TenantSettings:
+    """Replace all settings: fields left out go back to their defaults. Quotas, provider, model, top_k,
+    max_answer_tokens, history_turns and max_tasks_in_flight are the deployment operator's: another
+    admin key changing them is a 403."""
+    values = body.model_dump(mode="json", exclude_unset=True)
+    return await _write(session, tenant=tenant, principal=principal, values=values)
 
 
 @router.patch("/settings", response_model=TenantSettings)
 async def patch_settings(
     body: Annotated[TenantSettingsPatch, Body()],
     tenant: AdminTenant,
+    principal: AdminCaller,
     session: SessionDep,
 ) -> TenantSettings:
-    """Change the fields sent; the others keep their stored values."""
+    """Change the fields sent; the others keep their stored values. As with PUT, only the deployment's
+    operator may change the quota, model and limit fields."""
     current = tenant_settings.read_settings(tenant).model_dump(mode="json", exclude_unset=True)
     changes = body.model_dump(mode="json", exclude_unset=True)
+    return await _write(session, tenant=tenant, principal=principal, values={**current, **changes})
+
+
+async def _write(
+    session: AsyncSession, *, tenant: Tenant, principal: Principal, values: dict[str, Any]
+) -> TenantSettings:
     try:
-        return await tenant_settings.write_settings(session, tenant=tenant, values={**current, **changes})
+        return await tenant_settings.write_settings(
+            session, tenant=tenant, values=values, by_operator=principal.is_operator
+        )
     except ValidationError as exc:
         # e.g. `null` for a field that needs a value: the same 422 shape as any invalid body.
         raise RequestValidationError(exc.errors(include_url=False)) from exc
+    except tenant_settings.OperatorOnlySettings as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc

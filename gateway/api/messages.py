@@ -62,6 +62,8 @@ async def post_message(
             api_key_id=principal.key_id,
             callback_url=str(message.callback_url) if message.callback_url else principal.callback_url,
             request_id=request_id,
+            # None only for a retry of a message already accepted (its task is returned).
+            max_tasks_in_flight=admission.max_tasks_in_flight if admission is not None else None,
         )
     except IdempotencyConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc

@@ -33,6 +33,7 @@ from gateway.services.openai_compat import (
     text_of,
     unsupported,
 )
+from gateway.services.quotas import check_tasks_in_flight
 from gateway.services.tasks import get_task
 from parley_contract.names import task_tokens_stream
 from parley_contract.schemas import MessageIn, Role, TaskStatus, TenantSettings, UserIn
@@ -137,6 +138,7 @@ async def chat_completions(
             api_key_id=principal.key_id,
             callback_url=principal.callback_url,
             request_id=request_id,
+            max_tasks_in_flight=admission.max_tasks_in_flight,
         )
     except BaseException:
         await admission.release()
@@ -170,11 +172,14 @@ async def _accept(
     api_key_id: str | None,
     callback_url: str | None,
     request_id: str | None,
+    max_tasks_in_flight: int,
 ) -> tuple[str, str]:
     """Store the request's last user message as a task; a new conversation (no `user`) first gets the
     request's earlier turns as its history."""
     async with state.sessions() as session:
         if new_conversation and len(turns) > 1:
+            # Not worth storing the history of a request the cap refuses (accept_message checks again, atomically).
+            await check_tasks_in_flight(session, tenant_id=tenant_id, limit=max_tasks_in_flight)
             await store_earlier_turns(
                 session, tenant_id=tenant_id, chat_id=chat_id, turns=[(Role(role), body) for role, body in turns[:-1]]
             )
@@ -186,6 +191,7 @@ async def _accept(
             api_key_id=api_key_id,
             callback_url=callback_url,
             request_id=request_id,
+            max_tasks_in_flight=max_tasks_in_flight,
         )
         return task.id, task.conversation_id
 

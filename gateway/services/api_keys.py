@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gateway.auth import Principal, Scope
+from gateway.auth import PARTNER_SCOPES, Principal, Scope
 from gateway.models import ApiKey, Tenant, utcnow
 
 KEY_PREFIX = "pk_"
@@ -38,6 +38,7 @@ def principal_of(key: ApiKey) -> Principal:
         key_id=key.id,
         rate_limit_per_minute=key.rate_limit_per_minute,
         callback_url=key.callback_url,
+        managed=key.managed,
     )
 
 
@@ -57,13 +58,17 @@ async def create_key(
     rate_limit_per_minute: int | None = None,
     callback_url: str | None = None,
 ) -> CreatedKey:
+    """A partner key; the deployment's own scopes (internal, operator) come only from the environment."""
+    wanted = {Scope(s) for s in scopes}
+    if forbidden := sorted(wanted - PARTNER_SCOPES):
+        raise ValueError(f"scopes {', '.join(forbidden)} are the deployment's own and cannot be granted")
     token = new_key()
     key = ApiKey(
         tenant_id=tenant_id,
         name=name,
         prefix=token[:10],
         key_hash=hash_key(token),
-        scopes=sorted({Scope(s).value for s in scopes}),
+        scopes=sorted(s.value for s in wanted),
         rate_limit_per_minute=rate_limit_per_minute,
         callback_url=callback_url,
     )
@@ -129,9 +134,11 @@ async def ensure_managed_key(
 async def ensure_managed_keys(
     session: AsyncSession, *, tenant_id: str, service_token: str, admin_token: str, worker_token: str
 ) -> None:
-    """SERVICE_TOKEN, ADMIN_TOKEN and WORKER_TOKEN as keys of the default tenant."""
+    """SERVICE_TOKEN, ADMIN_TOKEN (the deployment's operator) and WORKER_TOKEN as keys of the default tenant."""
     await ensure_managed_key(session, tenant_id=tenant_id, name="service", token=service_token, scopes=SERVICE_SCOPES)
-    await ensure_managed_key(session, tenant_id=tenant_id, name="admin", token=admin_token, scopes={Scope.admin})
+    await ensure_managed_key(
+        session, tenant_id=tenant_id, name="admin", token=admin_token, scopes={Scope.admin, Scope.operator}
+    )
     await ensure_managed_key(session, tenant_id=tenant_id, name="worker", token=worker_token, scopes={Scope.internal})
 
 

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.models import Contact, Conversation, Message, Task
+from gateway.services.quotas import check_tasks_in_flight, hold_admission
 from parley_contract.schemas import MessageIn, Role
 
 
@@ -66,6 +67,18 @@ async def _open_conversation(
     return conversation
 
 
+async def _admit(session: AsyncSession, *, tenant_id: str, idempotency_key: str, limit: int) -> Task | None:
+    """Hold the tenant's admission lock until the new task commits, if there is room for it (else
+    TooManyTasksInFlight); a duplicate that waited here for its first request gets that task."""
+    await hold_admission(session, tenant_id=tenant_id)
+    existing = await find_task_by_key(session, tenant_id=tenant_id, idempotency_key=idempotency_key)
+    if existing is not None:
+        await session.commit()  # nothing written: lets go of the lock
+        return existing
+    await check_tasks_in_flight(session, tenant_id=tenant_id, limit=limit)
+    return None
+
+
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before with a different message."""
 
@@ -83,17 +96,22 @@ async def accept_message(
     api_key_id: str | None = None,
     callback_url: str | None = None,
     request_id: str | None = None,
+    max_tasks_in_flight: int | None = None,
 ) -> tuple[Task, bool]:
     """Store the message and its task; returns the task and whether it is new.
 
     The same idempotency key with the same message always returns the first task (concurrent
     duplicates lose the race on the unique constraint and return the winner's task); with a
-    different message it raises IdempotencyConflict.
+    different message it raises IdempotencyConflict. With `max_tasks_in_flight`, a new task is
+    refused (TooManyTasksInFlight) while the tenant has that many queued or running; a duplicate
+    of an accepted message still gets its task.
     """
     key = idempotency_key or f"auto:{uuid.uuid4().hex}"
     request_hash = message_hash(message)
     for _attempt in range(3):
         existing = await find_task_by_key(session, tenant_id=tenant_id, idempotency_key=key)
+        if existing is None and max_tasks_in_flight is not None:
+            existing = await _admit(session, tenant_id=tenant_id, idempotency_key=key, limit=max_tasks_in_flight)
         if existing is not None:
             if existing.request_hash is not None and existing.request_hash != request_hash:
                 raise IdempotencyConflict(f"Idempotency-Key {key!r} was used with a different message")

@@ -11,7 +11,9 @@ from tests.support.stack import Stack
 
 def test_settings_reach_the_llm_request(partner_stack: Stack, partner_llm: FakeLLM) -> None:
     tenant = new_tenant(partner_stack)
-    put = tenant.admin.put(
+    # The model and top_k are the deployment operator's to set (ADMIN_TOKEN), not the tenant's admin's.
+    operator = partner_stack.client("admin")
+    put = operator.put(
         tenant.url("/settings"),
         json={
             "business_name": "Dune Cafe",
@@ -39,7 +41,7 @@ def test_settings_reach_the_llm_request(partner_stack: Stack, partner_llm: FakeL
     assert settings["model"] == "tenant-model-x" and settings["business_name"] == "Dune Cafe"
 
     # PUT replaces: what is left out returns to its default.
-    assert tenant.admin.put(tenant.url("/settings"), json={"business_name": "Dune Cafe"}).json()["model"] is None
+    assert operator.put(tenant.url("/settings"), json={"business_name": "Dune Cafe"}).json()["model"] is None
     marker = uuid.uuid4().hex
     ask(tenant, f"menu? {marker}")
     assert llm_request_for(partner_llm, marker)["model"] != "tenant-model-x"
@@ -47,7 +49,8 @@ def test_settings_reach_the_llm_request(partner_stack: Stack, partner_llm: FakeL
 
 def test_a_provider_this_worker_did_not_load_fails_the_task_clearly(partner_stack: Stack) -> None:
     tenant = new_tenant(partner_stack)
-    assert tenant.admin.patch(tenant.url("/settings"), json={"provider": "llamacpp"}).status_code == 200
+    operator = partner_stack.client("admin")
+    assert operator.patch(tenant.url("/settings"), json={"provider": "llamacpp"}).status_code == 200
     task = ask(tenant, "hello")
     assert task["status"] == "failed"
     assert "'llamacpp' is not loaded in this worker" in task["error"]

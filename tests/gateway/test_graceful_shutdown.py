@@ -53,6 +53,8 @@ class Gateway:
                 "WORKER_TOKEN": TOKENS["worker"],
                 "RATE_LIMIT_PER_MINUTE": "100000",
                 "CHAT_RATE_LIMIT_PER_MINUTE": "100000",
+                # No worker: all 150 messages stay in flight.
+                "TENANT_MAX_TASKS_IN_FLIGHT": "100000",
                 # Shorter than the long polls' wait: a long poll that ignored the drain would be cut.
                 "SHUTDOWN_TIMEOUT_SECONDS": "5",
             },
