@@ -57,6 +57,10 @@ from parley_contract.logging import REQUEST_ID_HEADER
 
 log = logging.getLogger(__name__)
 
+#: Routes whose body is a document upload: capped at MAX_UPLOAD_BYTES (plus the multipart envelope), not
+#: MAX_BODY_BYTES, and read by the route only after it has checked the caller.
+UPLOAD_PATHS = frozenset({"/api/v1/knowledge/documents", "/internal/v1/documents"})
+
 #: A caller's X-Request-ID is kept if it looks like an id (it is stored on the task: 64 chars at most).
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
@@ -158,21 +162,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # The OpenAI-compatible routes document their own errors, in OpenAI's shape.
     for module in (health, internal, openai_compat):
         app.include_router(module.router)
+    # An upload's multipart envelope is a little larger than the file itself.
+    upload_cap = settings.max_upload_bytes + 64 * 1024
     # Outermost last: the body cap first, then the rate-limit headers, then idempotent replays.
     app.add_middleware(
         IdempotencyMiddleware,
         redis=lambda: _state(app).redis,
         authenticate=lambda token: _state(app).authenticator.authenticate(token),
         ttl_seconds=settings.idempotency_ttl_seconds,
-        # An upload's multipart envelope is a little larger than the file itself.
-        max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes + 64 * 1024),
+        max_body_bytes=max(settings.max_body_bytes, upload_cap),
+        streamed_paths=UPLOAD_PATHS,
     )
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        # Uploads stream through their own MAX_UPLOAD_BYTES cap.
-        exempt_paths=frozenset({"/api/v1/knowledge/documents", "/internal/v1/documents"}),
+        # Counted as they stream in, since their routes read them only after checking the caller.
+        upload_caps=dict.fromkeys(UPLOAD_PATHS, upload_cap),
     )
     app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(QuotaExceeded, _quota_exceeded)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from gateway.deps import AdminTenant, Operator, SessionDep
+from gateway.middleware.idempotency import never_replayed
 from gateway.models import ApiKey, Tenant
 from gateway.schemas import (
     AUTHENTICATED_ERRORS,
@@ -38,8 +39,13 @@ def key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut.model_validate(key, from_attributes=True)
 
 
+# The routes that answer a secret are never replayed to an Idempotency-Key's retry (`never_replayed`).
 @router.post(
-    "/tenants", status_code=status.HTTP_201_CREATED, response_model=TenantCreated, responses=error_responses(409)
+    "/tenants",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TenantCreated,
+    responses=error_responses(409),
+    dependencies=[Depends(never_replayed)],
 )
 async def create_tenant(body: TenantIn, _: Operator, session: SessionDep) -> TenantCreated:
     """A new tenant (a business); the response carries its callback signing secret."""
@@ -64,7 +70,12 @@ async def patch_tenant(body: TenantPatch, tenant: AdminTenant, session: SessionD
     return tenant_out(await tenants.update_tenant(session, tenant=tenant, name=body.name, disabled=body.disabled))
 
 
-@router.post("/tenants/{tenant_id}/callback-secret", response_model=CallbackSecret, responses=error_responses(404))
+@router.post(
+    "/tenants/{tenant_id}/callback-secret",
+    response_model=CallbackSecret,
+    responses=error_responses(404, 409),
+    dependencies=[Depends(never_replayed)],
+)
 async def rotate_callback_secret(tenant: AdminTenant, session: SessionDep) -> CallbackSecret:
     """A new secret for signing this tenant's callbacks; the old one stops at once."""
     tenant = await tenants.rotate_callback_secret(session, tenant=tenant)
@@ -75,7 +86,8 @@ async def rotate_callback_secret(tenant: AdminTenant, session: SessionDep) -> Ca
     "/tenants/{tenant_id}/keys",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
-    responses=error_responses(404),
+    responses=error_responses(404, 409),
+    dependencies=[Depends(never_replayed)],
 )
 async def create_key(body: ApiKeyIn, tenant: AdminTenant, session: SessionDep) -> ApiKeyCreated:
     """A new API key. The key is in this response only: store it now."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile, status
+from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import JSONResponse
 
-from gateway.api.knowledge import store_upload
+from gateway.api.knowledge import UploadForm, store_upload, upload_parts
 from gateway.deps import AppState, EventsDep, InternalCaller, MetricsDep, RedisDep, SessionDep, SettingsDep, StateDep
 from gateway.services import knowledge
 from gateway.services.ordering import Deferred
@@ -117,13 +116,15 @@ def _send_callbacks_now(state: AppState) -> None:
 
 @router.post("/documents", response_model=DocumentAccepted)
 async def register_document(
-    file: Annotated[UploadFile, File()],
-    tenant_id: Annotated[str, Form()],
     _: InternalCaller,
+    form: UploadForm,
     session: SessionDep,
     settings: SettingsDep,
 ) -> DocumentAccepted:
-    """Store a document the worker's CLI ingests itself (no job is queued)."""
+    """Store a document the worker's CLI ingests itself (no job is queued). The form (`file`,
+    `tenant_id`) is read only after the caller is checked."""
+    file, fields = upload_parts(form, text_fields=("tenant_id",))
+    tenant_id = fields["tenant_id"]
     document, changed = await store_upload(
         file, session=session, tenant_id=tenant_id, max_bytes=settings.max_upload_bytes
     )

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, UploadFile, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import FormData, UploadFile
 
 from gateway.deps import JobsDep, KnowledgeReader, KnowledgeWriter, SessionDep, SettingsDep
 from gateway.jobs import SearchFailed, SearchTimeout
@@ -18,6 +21,71 @@ from parley_contract.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"], responses=AUTHENTICATED_ERRORS)
+
+
+async def upload_form(request: Request) -> AsyncIterator[FormData]:
+    """The multipart form of an upload, read only when this dependency runs.
+
+    Upload routes declare it after the caller's check, so an unauthenticated or unauthorised upload
+    is refused before a byte of its body is read: a `File()` or `Form()` parameter would make
+    FastAPI read (and spool to disk) the whole body before any dependency runs. The body's size is
+    capped while it streams in by BodyLimitMiddleware. The form's files are closed afterwards.
+    """
+    async with request.form(max_files=1, max_fields=10) as form:
+        yield form
+
+
+UploadForm = Annotated[FormData, Depends(upload_form)]
+
+#: The request body `upload_form` reads, for the OpenAPI document (the route declares no body itself).
+UPLOAD_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "contentMediaType": "application/octet-stream",
+                            "description": "A .md, .txt, .pdf, .html or .csv file",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+UPLOAD_422 = {
+    "description": "Validation Error",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
+}
+
+
+def upload_parts(form: FormData, *, text_fields: tuple[str, ...] = ()) -> tuple[UploadFile, dict[str, str]]:
+    """The form's `file` and text fields; 422 in FastAPI's own shape for any missing or mistyped."""
+    errors: list[dict[str, Any]] = []
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        errors.append(_field_error("file", file, "a file"))
+    texts: dict[str, str] = {}
+    for name in text_fields:
+        value = form.get(name)
+        if isinstance(value, str):
+            texts[name] = value
+        else:
+            errors.append(_field_error(name, value, "a text field"))
+    if errors or not isinstance(file, UploadFile):
+        raise RequestValidationError(errors)
+    return file, texts
+
+
+def _field_error(name: str, value: object, expected: str) -> dict[str, Any]:
+    if value is None:
+        return {"type": "missing", "loc": ("body", name), "msg": "Field required", "input": None}
+    return {"type": "value_error", "loc": ("body", name), "msg": f"Value error, expected {expected}", "input": None}
 
 
 async def store_upload(
@@ -38,16 +106,21 @@ async def store_upload(
 
 
 @router.post(
-    "/documents", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentAccepted, responses=error_responses(415)
+    "/documents",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DocumentAccepted,
+    responses={**error_responses(415), 422: UPLOAD_422},
+    openapi_extra=UPLOAD_OPENAPI,
 )
 async def upload_document(
-    file: Annotated[UploadFile, File(description="A .md, .txt, .pdf, .html or .csv file")],
     principal: KnowledgeWriter,
+    form: UploadForm,
     session: SessionDep,
     jobs: JobsDep,
     settings: SettingsDep,
 ) -> DocumentAccepted:
     """Store a document and queue its ingestion; an unchanged re-upload does nothing."""
+    file, _ = upload_parts(form)
     document, changed = await store_upload(
         file, session=session, tenant_id=principal.tenant_id, max_bytes=settings.max_upload_bytes
     )
