@@ -66,20 +66,15 @@ class GatewaySettings(ServiceSettings):
     callback_backoff_max_seconds: float = Field(default=600.0, gt=0)
     callback_timeout_seconds: float = Field(default=10.0, gt=0)
     callback_poll_interval_seconds: float = Field(default=1.0, gt=0)
-    #: May callbacks go to loopback/private/reserved addresses? None: yes, except with PARLEY_ENV=production.
-    callback_allow_private_urls: bool | None = None
+    #: May callback URLs name loopback, private, link-local or reserved addresses? Off in every
+    #: environment: a partner's URL must not reach our own network. On for a receiver on this host or LAN.
+    callback_allow_private_urls: bool = False
     #: How long POST /v1/chat/completions waits for the answer before 504.
     openai_wait_seconds: float = Field(default=120.0, gt=0)
     #: Log message text and phone numbers (debugging only); otherwise they are redacted.
     log_content: bool = False
     #: One JSON object per log line (false: plain text for a terminal).
     log_json: bool = True
-
-    @property
-    def callbacks_may_reach_private_addresses(self) -> bool:
-        if self.callback_allow_private_urls is None:
-            return self.parley_env != "production"
-        return self.callback_allow_private_urls
 
     @property
     def burst_excluded_channel_set(self) -> frozenset[str]:

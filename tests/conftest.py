@@ -132,7 +132,12 @@ def partner_stack(tmp_path_factory: pytest.TempPathFactory, partner_llm: FakeLLM
             redis_url=redis_url(10),
             # METRICS_PORT: the worker serves /metrics there (tests/ai_worker/test_metrics.py scrapes it).
             worker_env={**partner_llm.worker_env, "METRICS_PORT": str(free_port())},
-            gateway_overrides={"callback_backoff_seconds": 0.3, "callback_poll_interval_seconds": 0.1},
+            # The callback receivers are on loopback (tests/support/callback_receiver.py).
+            gateway_overrides={
+                "callback_backoff_seconds": 0.3,
+                "callback_poll_interval_seconds": 0.1,
+                "callback_allow_private_urls": True,
+            },
         ) as stack,
     ):
         yield stack

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
-import socket
 import time
-from urllib.parse import urlsplit
+from http import HTTPStatus
 
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -23,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.models import Tenant
 from gateway.services.callbacks import ClaimedDelivery, claim_due, record_attempt
+from gateway.services.safe_http import ALLOW_HINT, PinnedTransport, RefusedTarget, Resolver, system_resolve
 from gateway.settings import GatewaySettings
 from gateway.signing import sign
 
@@ -32,25 +31,21 @@ log = logging.getLogger(__name__)
 LEASE_MARGIN_SECONDS = 30.0
 
 
-async def non_public_address(url: str) -> str | None:
-    """Why the URL must not be called (it resolves to a loopback, private or reserved address), or None.
-
-    Partners choose callback URLs: without this a key could make the gateway POST into its own network.
-    """
-    parsed = urlsplit(url)
-    host = parsed.hostname or ""
+def status_summary(status_code: int) -> str:
+    """What an attempt answered with a non-2xx status records: the status and its standard phrase.
+    Never the body (nor the receiver's own phrase): it may be an internal service's answer."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, parsed.port or 443, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        return f"cannot resolve {host!r}: {exc}"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return (
-                f"the callback URL's host {host!r} resolves to the non-public address {address}; "
-                "set CALLBACK_ALLOW_PRIVATE_URLS=true to allow that"
-            )
-    return None
+        return f"HTTP {status_code} {HTTPStatus(status_code).phrase}"
+    except ValueError:
+        return f"HTTP {status_code}"
+
+
+def transport_error(exc: httpx.HTTPError) -> str:
+    """What a failed attempt records: the error's kind, and its text only for failures to connect
+    (ours or the OS's); a protocol error's text can quote what the target sent."""
+    if isinstance(exc, httpx.ConnectError | httpx.TimeoutException) and str(exc):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
 
 
 def event_body(payload: dict[str, object]) -> bytes:
@@ -66,6 +61,7 @@ class CallbackDispatcher:
         settings: GatewaySettings,
         concurrency: int = 16,
         user_agent: str = "Parley-Callbacks/1",
+        resolver: Resolver = system_resolve,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
@@ -74,8 +70,10 @@ class CallbackDispatcher:
         self._wakeup = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._http = httpx.AsyncClient(
+            transport=PinnedTransport(resolver=resolver, allow_private=settings.callback_allow_private_urls),
             timeout=settings.callback_timeout_seconds,
             follow_redirects=False,
+            trust_env=False,
             headers={"User-Agent": user_agent},
         )
 
@@ -161,10 +159,6 @@ class CallbackDispatcher:
             tenant = await session.get(Tenant, delivery.tenant_id)
         if tenant is None or not tenant.callback_secret:
             return None, "the tenant has no callback secret: set one (POST .../callback-secret), then redeliver"
-        if not self._settings.callbacks_may_reach_private_addresses:
-            refused = await non_public_address(delivery.url)
-            if refused is not None:
-                return None, refused
         body = event_body(delivery.payload)
         timestamp = int(time.time())
         headers = {
@@ -175,9 +169,14 @@ class CallbackDispatcher:
             "X-Parley-Signature": sign(secret=tenant.callback_secret, timestamp=timestamp, body=body),
         }
         try:
-            response = await self._http.post(delivery.url, content=body, headers=headers)
+            # Streamed so that the body, which only the status matters of, is never downloaded.
+            async with self._http.stream("POST", delivery.url, content=body, headers=headers) as response:
+                status_code = response.status_code
+        except RefusedTarget as exc:
+            # The transport refused before connecting: nothing was sent, nothing came back.
+            return None, f"refused: {exc}; {ALLOW_HINT}"
         except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if response.is_success:
-            return response.status_code, None
-        return response.status_code, f"HTTP {response.status_code}: {response.text[:300]}"
+            return None, transport_error(exc)
+        if 200 <= status_code < 300:
+            return status_code, None
+        return status_code, status_summary(status_code)
