@@ -20,6 +20,7 @@ from gateway.models import Tenant
 from gateway.services.callback_dispatcher import CallbackDispatcher
 from gateway.services.quotas import Admission, admit_chat_message
 from gateway.services.rate_limits import RateLimiter, limit_key
+from gateway.services.safe_http import callback_url_problem
 from gateway.settings import GatewaySettings
 from parley_contract.schemas import TenantSettings
 
@@ -202,3 +203,15 @@ def get_chat_gate(request: Request, state: StateDep, session: SessionDep) -> Cha
 
 
 ChatGateDep = Annotated[ChatGate, Depends(get_chat_gate)]
+
+
+async def refuse_unsafe_callback_url(url: object | None, *, settings: GatewaySettings) -> None:
+    """422 on `body.callback_url` when a submitted callback URL may not be called (issue #15, finding 10)."""
+    if url is None:
+        return
+    problem = await callback_url_problem(str(url), allow_private=settings.callback_allow_private_urls)
+    if problem is not None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [{"loc": ["body", "callback_url"], "msg": problem, "type": "callback_url_refused"}],
+        )

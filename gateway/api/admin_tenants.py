@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from gateway.deps import AdminTenant, Operator, SessionDep, SettingsDep
+from gateway.deps import AdminTenant, Operator, SessionDep, SettingsDep, refuse_unsafe_callback_url
 from gateway.middleware.idempotency import never_replayed
 from gateway.models import ApiKey, Tenant
 from gateway.schemas import (
@@ -20,7 +20,6 @@ from gateway.schemas import (
     error_responses,
 )
 from gateway.services import api_keys, tenants
-from gateway.services.safe_http import callback_url_problem
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin: tenants and keys"], responses=AUTHENTICATED_ERRORS)
 
@@ -92,13 +91,7 @@ async def rotate_callback_secret(tenant: AdminTenant, session: SessionDep) -> Ca
 )
 async def create_key(body: ApiKeyIn, tenant: AdminTenant, session: SessionDep, settings: SettingsDep) -> ApiKeyCreated:
     """A new API key. The key is in this response only: store it now."""
-    if body.callback_url is not None:
-        problem = await callback_url_problem(str(body.callback_url), allow_private=settings.callback_allow_private_urls)
-        if problem is not None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                [{"loc": ["body", "callback_url"], "msg": problem, "type": "callback_url_refused"}],
-            )
+    await refuse_unsafe_callback_url(body.callback_url, settings=settings)
     created = await api_keys.create_key(
         session,
         tenant_id=tenant.id,

@@ -5,12 +5,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, status
 
-from gateway.deps import ChatGateDep, JobsDep, MessagesWriter, MetricsDep, RequestIdDep, SessionDep, SettingsDep
+from gateway.deps import (
+    ChatGateDep,
+    JobsDep,
+    MessagesWriter,
+    MetricsDep,
+    RequestIdDep,
+    SessionDep,
+    SettingsDep,
+    refuse_unsafe_callback_url,
+)
 from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services.feedback import find_answer, store_feedback
 from gateway.services.messages import IdempotencyConflict, accept_message, find_task_by_key
 from gateway.services.quotas import Admission, QuotaExceeded
-from gateway.services.safe_http import callback_url_problem
 from parley_contract.schemas import FeedbackIn, FeedbackOut, MessageAccepted, MessageIn, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -44,15 +52,7 @@ async def post_message(
                 }
             ],
         )
-    if message.callback_url is not None:
-        problem = await callback_url_problem(
-            str(message.callback_url), allow_private=settings.callback_allow_private_urls
-        )
-        if problem is not None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                [{"loc": ["body", "callback_url"], "msg": problem, "type": "callback_url_refused"}],
-            )
+    await refuse_unsafe_callback_url(message.callback_url, settings=settings)
     admission: Admission | None = None
     try:
         admission = await gate.admit(tenant_id=principal.tenant_id, channel=message.channel, chat_id=message.chat_id)
