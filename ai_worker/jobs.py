@@ -17,6 +17,7 @@ from ai_worker.gateway_client import ClaimDeferred
 from ai_worker.ingestion.parsers import UnreadableDocument
 from ai_worker.ingestion.pipeline import ingest
 from ai_worker.lease import LeaseKeeper
+from ai_worker.links import strip_unsafe_links
 from ai_worker.llm.base import GenerationStats, LLMError
 from ai_worker.llm.resilient import ResilientLLM
 from ai_worker.metrics import observe_answer, observed_job
@@ -139,6 +140,8 @@ def _answer(
             decoding_s = finished - first_token_at
             if stats.completion_tokens > 1 and decoding_s > 0:
                 timings.tokens_per_s = round((stats.completion_tokens - 1) / decoding_s, 2)
+        # Clients render answers as Markdown/HTML: a `javascript:` (or any non-web) link keeps only its text.
+        answer = strip_unsafe_links(answer).strip()
         if not answer:
             raise LLMError(f"the model ({llm.name}) returned an empty answer")
         verdict = check_answer(

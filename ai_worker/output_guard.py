@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ai_worker.prompt import DELIMITER_TAGS
+from parley_contract.templates import render
 
 #: A run of this many words shared with the instructions counts as a leak. Shorter runs happen in
 #: honest answers ("pass the question to a colleague"); a prompt that dictates a longer verbatim
@@ -54,7 +55,7 @@ def shared_run(answer: str, protected: str, *, n: int = LEAK_WORDS) -> str | Non
 
 def refusal(*, language: str | None, business_name: str) -> str:
     template = REFUSALS.get((language or "en").split("-")[0].lower(), REFUSALS["en"])
-    return template.format(business_name=business_name)
+    return render(template, {"business_name": business_name})
 
 
 def check_answer(answer: str, *, instructions: str, language: str | None, business_name: str) -> Verdict:

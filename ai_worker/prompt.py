@@ -21,6 +21,7 @@ from collections.abc import Callable
 from ai_worker.llm.base import ChatMessage
 from ai_worker.retrieval.store import Hit
 from parley_contract.schemas import HistoryTurn, Role, TenantSettings
+from parley_contract.templates import render
 
 DEFAULT_SYSTEM_PROMPT = (
     "The following is a conversation between a customer and the helpful assistant of {business_name}. "
@@ -125,9 +126,14 @@ def instructions_for(*, settings: TenantSettings, language: str | None, prompt: 
     `prompt` is the tenant's active prompt version; without one, its system_prompt setting or the default.
     """
     template = prompt or settings.system_prompt or DEFAULT_SYSTEM_PROMPT
-    instructions = template.format(
-        business_name=settings.business_name,
-        language_hint=f" (language code {language})" if language else "",
+    # Never str.format: a template stored before the gateway checked them could hold a format spec
+    # or an attribute lookup; render leaves anything but a bare placeholder as literal text.
+    instructions = render(
+        template,
+        {
+            "business_name": settings.business_name,
+            "language_hint": f" (language code {language})" if language else "",
+        },
     )
     return f"{instructions}\n\n{DATA_RULES}"
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gateway.db import make_engine, make_sessionmaker
 from gateway.models import Tenant
 from gateway.services.api_keys import ensure_managed_keys
+from gateway.services.prompts import make_stored_system_prompts_plain
 from gateway.services.tenants import new_callback_secret
 from gateway.settings import GatewaySettings
 
@@ -37,7 +38,7 @@ def upgrade(settings: GatewaySettings, revision: str = "head") -> None:
 
 
 async def _seed(settings: GatewaySettings) -> None:
-    """The default tenant, and the environment's tokens as its keys."""
+    """The default tenant, the environment's tokens as its keys, and stored settings brought up to today's checks."""
     engine = make_engine(settings.async_database_url)
     try:
         async with make_sessionmaker(engine)() as session:
@@ -49,6 +50,7 @@ async def _seed(settings: GatewaySettings) -> None:
                 admin_token=settings.admin_token,
                 worker_token=settings.worker_token,
             )
+            await make_stored_system_prompts_plain(session)
     finally:
         await engine.dispose()
 

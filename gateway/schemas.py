@@ -30,10 +30,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _valid_settings(value: dict[str, Any]) -> dict[str, Any]:
+    # Stored as sent and read back as TenantSettings on every message: what it refuses (such as a
+    # system_prompt that is not a plain template) is a 422 here, not a surprise later.
+    TenantSettings.model_validate(value)
+    return value
+
+
 class TenantIn(_Strict):
     id: TenantId
     name: Name
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: Annotated[dict[str, Any], AfterValidator(_valid_settings)] = Field(default_factory=dict)
 
 
 class TenantPatch(_Strict):

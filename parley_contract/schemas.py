@@ -9,7 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from parley_contract.templates import placeholders_in
 
 DEFAULT_MAX_TEXT_CHARS = 4096
 
@@ -212,6 +214,15 @@ class TenantSettings(BaseModel):
     greeting: str | None = None
     #: Superseded by prompt versions: used only while the tenant has no active version.
     system_prompt: str | None = None
+
+    @field_validator("system_prompt")
+    @classmethod
+    def _system_prompt_is_a_template(cls, value: str | None) -> str | None:
+        # The worker fills it in like a prompt version: the same placeholders, nothing evaluated.
+        if value is not None:
+            placeholders_in(value)
+        return value
+
     #: Which of the worker's providers leads the chain for this tenant ("llamacpp" or "openai"),
     #: and the model to ask a hosted provider for; None: the worker's own configuration.
     provider: Literal["llamacpp", "openai"] | None = None

@@ -24,7 +24,10 @@ _FENCE = re.compile(r"```[a-zA-Z0-9_+-]*\n?(.*?)```", re.DOTALL)
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.DOTALL)
 _ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
+# A Markdown link, whatever its target (parentheses in it balanced one level deep, as in `alert(2)`).
+_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*<?((?:[^()\s<>]|\([^()\s]*\))+)>?\s*\)")
+_WEB_URL = re.compile(r"https?://", re.IGNORECASE)
+_CONTACT_URL = re.compile(r"(?:mailto|tel):", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 _BULLET = re.compile(r"^(\s*)[-*]\s+", re.MULTILINE)
 
@@ -40,6 +43,31 @@ def _escape_keeping_tags(text: str) -> str:
     return "".join(out)
 
 
+def _link_parts(label: str, target: str) -> tuple[str, str | None]:
+    """The text to show for a Markdown link and the http(s) URL to link it to (None: no link).
+
+    Only a web link stays a link; an address or number keeps its target as text (Telegram shows it
+    tappable itself); any other scheme (`javascript:`, `data:`, `tg:`, …) is dropped, its label kept.
+    """
+    if _WEB_URL.match(target):
+        return label, target
+    if _CONTACT_URL.match(target):
+        address = target.split(":", 1)[1]
+        return (label if address == label else f"{label} ({address})"), None
+    return label, None
+
+
+def _link_html(match: re.Match[str]) -> str:
+    label, url = _link_parts(match.group(1), match.group(2))
+    shown = html.escape(label, quote=False)
+    return f'<a href="{html.escape(url)}">{shown}</a>' if url else shown
+
+
+def _link_text(match: re.Match[str]) -> str:
+    label, url = _link_parts(match.group(1), match.group(2))
+    return f"{label} ({url})" if url else label
+
+
 def to_telegram_html(text: str) -> str:
     """Telegram HTML for a model's answer; text outside known tags is always escaped."""
     placeholders: list[str] = []
@@ -50,9 +78,7 @@ def to_telegram_html(text: str) -> str:
 
     text = _FENCE.sub(lambda m: keep(f"<pre>{html.escape(m.group(1).strip(chr(10)), quote=False)}</pre>"), text)
     text = _INLINE_CODE.sub(lambda m: keep(f"<code>{html.escape(m.group(1), quote=False)}</code>"), text)
-    text = _LINK.sub(
-        lambda m: keep(f'<a href="{html.escape(m.group(2))}">{html.escape(m.group(1), quote=False)}</a>'), text
-    )
+    text = _LINK.sub(lambda m: keep(_link_html(m)), text)
     text = _escape_keeping_tags(text)
     text = _HEADING.sub(r"<b>\1</b>", text)
     text = _BULLET.sub(r"\1• ", text)
@@ -64,7 +90,7 @@ def to_telegram_html(text: str) -> str:
 def plain_text(text: str) -> str:
     """The answer without any markup: what is sent when Telegram refuses the HTML."""
     text = _ANY_ALLOWED_TAG.sub("", text)
-    text = _LINK.sub(r"\1 (\2)", text)
+    text = _LINK.sub(_link_text, text)
     text = text.replace("**", "")
     text = html.unescape(text)
     return text.strip() or "…"

@@ -8,10 +8,27 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from markdown_it import MarkdownIt
 from semantic_text_splitter import TextSplitter
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
+
+class _EveryLink(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        # markdown-it leaves a `javascript:` link as raw Markdown text; parsed as a link instead,
+        # `_render` keeps only its text (only http(s)/mailto/tel targets are ever shown).
+        return True
+
+
+_MARKDOWN = _EveryLink("commonmark", {"html": True}).enable("strikethrough")
 _WRAPPERS = {"strong": "*", "b": "*", "em": "_", "i": "_", "s": "~", "del": "~", "strike": "~"}
 _BLOCKS = {"p", "div", "section", "article", "blockquote", "table", "tr", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
 _DROPPED = {"script", "style", "head", "title"}
+_SAFE_URL = re.compile(r"(?:https?://|mailto:|tel:)", re.IGNORECASE)
+# What a browser ignores in a URL: tabs and line breaks anywhere, C0 controls and spaces at the ends.
+_IGNORED_IN_URL = re.compile(r"[\t\n\r]|^[\x00-\x20]+|[\x00-\x20]+$")
+
+
+def _safe_url(url: str) -> str | None:
+    """`url` if a browser would open it as http(s), mailto or tel; None for any other scheme or a relative one."""
+    url = _IGNORED_IN_URL.sub("", url)
+    return url if _SAFE_URL.match(url) else None
 
 
 def _wrap(marker: str, inner: str) -> str:
@@ -42,14 +59,14 @@ def _render(node: Tag | NavigableString) -> str:
     if name == "pre":
         return f"\n\n```\n{inner.strip(chr(10))}\n```\n\n"
     if name == "a":
-        href = str(node.get("href") or "").strip()
+        href = _safe_url(str(node.get("href") or ""))
         label = inner.strip()
-        if not href or href.startswith(("#", "javascript:")) or href in (label, f"mailto:{label}", f"tel:{label}"):
+        if not href or href in (label, f"mailto:{label}", f"tel:{label}"):
             return inner
         return f"{label} ({href})" if label else href
     if name == "img":
         alt = str(node.get("alt") or "").strip()
-        src = str(node.get("src") or "").strip()
+        src = _safe_url(str(node.get("src") or ""))
         return " ".join(part for part in (alt, src) if part)
     if name in ("h1", "h2", "h3", "h4", "h5", "h6"):
         return f"\n\n{_wrap('*', inner)}\n\n"

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import difflib
-import string
+import logging
 
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.models import PromptVersion, Tenant, utcnow
+from parley_contract.templates import TemplateError, placeholders_in, plain
 
-#: The placeholders the worker fills in (see ai_worker/prompt.py).
-PLACEHOLDERS = frozenset({"business_name", "language_hint"})
+log = logging.getLogger(__name__)
 
 
 class InvalidTemplate(ValueError):
@@ -24,19 +24,36 @@ class NothingToRollBack(Exception):
 
 
 def check_template(text: str) -> None:
-    """Raise InvalidTemplate for unbalanced braces or a placeholder the worker does not fill."""
+    """Raise InvalidTemplate for anything but the worker's bare placeholders and doubled braces.
+
+    Checked by pattern, never by filling the template in: `str.format` would evaluate a format spec
+    such as `{business_name:>200000000}` (a 200 MB string) while validating it.
+    """
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError as exc:
-        raise InvalidTemplate(f"bad braces ({exc}); write a literal brace as '{{{{' or '}}}}'") from exc
-    unknown = sorted({name for name in fields if name not in PLACEHOLDERS})
-    if unknown:
-        allowed = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
-        raise InvalidTemplate(f"unknown placeholder(s) {unknown}; allowed: {allowed}")
-    try:
-        text.format(**dict.fromkeys(PLACEHOLDERS, ""))
-    except (ValueError, KeyError, IndexError) as exc:
-        raise InvalidTemplate(f"the template cannot be filled in: {exc}") from exc
+        placeholders_in(text)
+    except TemplateError as exc:
+        raise InvalidTemplate(str(exc)) from exc
+
+
+async def make_stored_system_prompts_plain(session: AsyncSession) -> int:
+    """Rewrite each tenant's system_prompt stored before templates were checked so that it passes the
+    check, rendering as before (what is not a placeholder stays literal). Returns how many changed.
+
+    The settings are validated on every message: without this, such a tenant would get a 500 on each.
+    """
+    changed = 0
+    for tenant in (await session.exec(select(Tenant))).all():
+        stored = (tenant.settings or {}).get("system_prompt")
+        if not isinstance(stored, str) or plain(stored) == stored:
+            continue
+        tenant.settings = {**tenant.settings, "system_prompt": plain(stored)}
+        session.add(tenant)
+        changed += 1
+        log.warning(
+            "tenant %s: its system_prompt had brace expressions that are not placeholders; now literal", tenant.id
+        )
+    await session.commit()
+    return changed
 
 
 async def list_versions(session: AsyncSession, *, tenant_id: str) -> list[PromptVersion]:

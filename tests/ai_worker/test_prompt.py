@@ -181,3 +181,22 @@ def test_an_oversized_question_is_cut_to_its_end_and_excerpts_fill_the_rest() ->
     system = messages[0]["content"]
     assert '<excerpt id="1"' in system and '<excerpt id="6"' not in system  # the most relevant first
     assert system.count("<excerpt ") == system.count("</excerpt>")
+
+
+def test_a_template_stored_before_the_check_is_rendered_literally_never_evaluated() -> None:
+    # A prompt version or system_prompt saved before the gateway refused such templates (issue #15).
+    evaluated_by_str_format = "{business_name:>30}|{business_name.__class__.__mro__}|{business_name!r}"
+    stored = "Help {business_name}{language_hint}: " + evaluated_by_str_format + "|{{ok}}"
+    legacy_settings = TenantSettings.model_construct(business_name="Dune", system_prompt=stored)
+    for settings, prompt in ((TenantSettings(business_name="Dune"), stored), (legacy_settings, None)):
+        messages = build_messages(question="hi", hits=[], history=[], settings=settings, language="ar", prompt=prompt)
+        system = messages[0]["content"]
+        expected = "Help Dune (language code ar): " + evaluated_by_str_format + "|{ok}"
+        assert system.startswith(expected + "\n\n" + DATA_RULES), system[:300]
+        assert "<class" not in system and "'Dune'" not in system
+
+
+def test_a_business_name_with_braces_is_inserted_as_it_is() -> None:
+    settings = TenantSettings(business_name="{language_hint} {{Shop}}")
+    system = build_messages(question="hi", hits=[], history=[], settings=settings, language="en")[0]["content"]
+    assert "helpful assistant of {language_hint} {{Shop}}." in system
