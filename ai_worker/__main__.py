@@ -32,7 +32,7 @@ def _files(paths: list[str]) -> list[Path]:
 def ingest_command(paths: list[str], *, tenant_id: str) -> int:
     from ai_worker import runtime
     from ai_worker.ingestion.parsers import UnreadableDocument
-    from ai_worker.ingestion.pipeline import ingest
+    from ai_worker.ingestion.pipeline import ingest, parse_limits
     from ai_worker.settings import WorkerSettings
     from parley_contract.schemas import DocumentIngested
 
@@ -59,6 +59,7 @@ def ingest_command(paths: list[str], *, tenant_id: str) -> int:
                     max_chars=settings.chunk_max_chars,
                     overlap=settings.chunk_overlap_chars,
                     progress=True,
+                    limits=parse_limits(settings),
                 )
             except UnreadableDocument as exc:
                 failures += 1

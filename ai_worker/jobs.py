@@ -15,7 +15,7 @@ from typing import Any
 from ai_worker import runtime
 from ai_worker.gateway_client import ClaimDeferred
 from ai_worker.ingestion.parsers import UnreadableDocument
-from ai_worker.ingestion.pipeline import ingest
+from ai_worker.ingestion.pipeline import ingest, parse_limits
 from ai_worker.lease import LeaseKeeper
 from ai_worker.links import strip_unsafe_links
 from ai_worker.llm.base import GenerationStats, LLMError
@@ -212,8 +212,9 @@ def ingest_document(document_id: str) -> dict[str, Any]:
             max_chars=rt.settings.chunk_max_chars,
             overlap=rt.settings.chunk_overlap_chars,
             progress=True,
+            limits=parse_limits(rt.settings),
         )
-    except UnreadableDocument as exc:
+    except UnreadableDocument as exc:  # DocumentOverLimit too: the reason is shown in the document's status
         rt.gateway.document_ingested(document_id, DocumentIngested(status="failed", error=str(exc)))
         return {"document_id": document_id, "outcome": "failed", "error": str(exc)}
     rt.knowledge_changed(content.tenant_id)

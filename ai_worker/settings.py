@@ -55,4 +55,11 @@ class WorkerSettings(ServiceSettings):
 
     chunk_max_chars: int = 900
     chunk_overlap_chars: int = 150
+    #: Per-document limits of ingestion: a document over one is marked failed with the reason. The parse
+    #: runs in a child process, killed after INGEST_PARSE_TIMEOUT_SECONDS and capped at ..._MAX_MEMORY_MB.
+    ingest_max_pages: int = Field(default=500, ge=1)
+    ingest_max_chars: int = Field(default=5_000_000, ge=1)
+    ingest_parse_timeout_seconds: float = Field(default=60.0, gt=0)
+    #: The parser's address space (0: no cap); it must hold the interpreter and pypdf (about 60 MB).
+    ingest_parse_max_memory_mb: int = Field(default=1024, ge=0)
     retrieval_candidates: int = 20

@@ -11,8 +11,9 @@ from typing import Any, cast
 from anyio import to_thread
 from redis import Redis
 from rq import Queue, Retry
-from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.results import Result
 from rq.serializers import JSONSerializer
 
 from parley_contract.names import (
@@ -25,9 +26,19 @@ from parley_contract.names import (
     QUEUE_INGEST,
 )
 
+#: What a search refused for busy workers tells the caller to wait (Retry-After).
+SEARCH_RETRY_AFTER_SECONDS = 5
+#: A queued search outlives the caller's wait by this much, so that it can still be withdrawn: RQ
+#: cannot cancel a job whose key has expired (it raises InvalidJobOperation).
+SEARCH_WITHDRAW_MARGIN_SECONDS = 60
+
+
+class SearchBusy(Exception):
+    """No worker took the search up within the wait (all busy with answers, or none running)."""
+
 
 class SearchTimeout(Exception):
-    pass
+    """A worker took the search up but did not finish it within the wait."""
 
 
 class SearchFailed(Exception):
@@ -120,24 +131,42 @@ class JobQueue:
         """Run a retrieval on a worker (it owns the vector store) and wait for its result."""
 
         def run() -> dict[str, Any]:
+            wait = max(int(wait_seconds), 1)
             job = self._queues[QUEUE_HIGH].enqueue(
                 JOB_SEARCH,
                 tenant_id,
                 query,
                 top_k,
-                job_timeout=max(int(wait_seconds), 1),
-                ttl=max(int(wait_seconds), 1),  # nobody waits longer than this for it
+                job_timeout=wait,
+                ttl=wait + SEARCH_WITHDRAW_MARGIN_SECONDS,
                 result_ttl=60,
                 failure_ttl=600,
                 # RQ logs a job's description; the default one would quote the search text.
                 description=f"{JOB_SEARCH}(tenant={tenant_id!r})",
             )
-            result = job.latest_result(timeout=max(int(wait_seconds), 1))
+            result = job.latest_result(timeout=wait)
             if result is None:
-                job.cancel()
-                raise SearchTimeout(f"no worker answered the search within {wait_seconds:.0f} s")
+                result = self._withdraw_search(job, waited=wait)
             if result.type != result.Type.SUCCESSFUL:
                 raise SearchFailed(str(result.exc_string or "search failed").strip().splitlines()[-1])
             return cast(dict[str, Any], result.return_value)
 
         return await to_thread.run_sync(run)
+
+    def _withdraw_search(self, job: Job, *, waited: int) -> Result:
+        """Cancel a search nobody waits for any more, so no worker runs it later; raise why it got no result."""
+        try:
+            status = job.get_status()
+            if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+                job.cancel()
+        except (InvalidJobOperation, NoSuchJobError):
+            status = None  # gone meanwhile: expired, or finished and cleaned up
+        if status in (JobStatus.FINISHED, JobStatus.FAILED):
+            finished = job.latest_result()  # just now, after the wait ended
+            if finished is not None:
+                return finished
+        if status == JobStatus.STARTED:
+            raise SearchTimeout(f"the worker did not finish the search within {waited} s; retry shortly")
+        raise SearchBusy(
+            f"no worker was free to take the search within {waited} s (all busy, or none running); retry shortly"
+        )

@@ -41,7 +41,7 @@ class GatewaySettings(ServiceSettings):
     burst_excluded_channels: str = "api"
     #: On SIGTERM, how long requests in flight may take before they are cut (below docker's 10 s stop grace).
     shutdown_timeout_seconds: int = Field(default=8, gt=0)
-    #: How long a knowledge search waits for a worker before answering 504.
+    #: How long a knowledge search waits for a worker before answering 503 (none took it up) or 504.
     search_timeout_seconds: float = 15.0
     #: A worker whose status heartbeat is older than this is not counted by /ready.
     worker_stale_seconds: int = 60

@@ -2,11 +2,15 @@
 
 DEFAULT_TENANT_ID = "default"
 
-# RQ queues, in the order a worker listens to them: short interactive jobs first.
+# RQ queues. A worker process takes them in two lanes, so that an answer never waits behind a document:
+# its main RQ worker listens to ANSWER_QUEUES in this order (short interactive jobs first), a second
+# one in a thread of the same process (same models, same embedded store) to INGEST_QUEUES.
 QUEUE_HIGH = "parley-high"
 QUEUE_ANSWERS = "parley-answers"
 QUEUE_INGEST = "parley-ingest"
-WORKER_QUEUES = (QUEUE_HIGH, QUEUE_ANSWERS, QUEUE_INGEST)
+ANSWER_QUEUES = (QUEUE_HIGH, QUEUE_ANSWERS)
+INGEST_QUEUES = (QUEUE_INGEST,)
+WORKER_QUEUES = ANSWER_QUEUES + INGEST_QUEUES
 
 # Jobs are enqueued by dotted name with JSON arguments only.
 JOB_ANSWER = "ai_worker.jobs.answer_task"

@@ -15,11 +15,37 @@ class UnreadableDocument(Exception):
     pass
 
 
+class DocumentOverLimit(UnreadableDocument):
+    """The document is over one of the per-document limits (pages, characters, parse time, memory)."""
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What one document may cost to parse; the defaults are WorkerSettings' INGEST_* defaults."""
+
+    max_pages: int = 500
+    max_chars: int = 5_000_000
+    #: Enforced by `ai_worker.ingestion.isolated`, which parses in a child process it can kill.
+    timeout_seconds: float = 60.0
+    max_memory_mb: int = 1024
+
+
 @dataclass
 class ParsedDocument:
     #: "markdown" and "text" are split into overlapping chunks; "records" are one chunk each.
     kind: str
     parts: list[str]
+
+    @property
+    def chars(self) -> int:
+        return sum(len(part) for part in self.parts)
+
+
+def _too_many_chars(limits: ParseLimits) -> DocumentOverLimit:
+    return DocumentOverLimit(
+        f"the document has more characters of text than the limit of {limits.max_chars} (INGEST_MAX_CHARS); "
+        "split it into smaller files"
+    )
 
 
 def _decode(data: bytes) -> str:
@@ -31,12 +57,29 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def parse_pdf(data: bytes) -> ParsedDocument:
+def parse_pdf(data: bytes, *, limits: ParseLimits) -> ParsedDocument:
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        page_count = len(reader.pages)
     except Exception as exc:
         raise UnreadableDocument(f"not a readable PDF: {exc}") from exc
+    # Counted before any page is read: text extraction is the expensive part.
+    if page_count > limits.max_pages:
+        raise DocumentOverLimit(
+            f"the PDF has {page_count} pages, over the limit of {limits.max_pages} (INGEST_MAX_PAGES); "
+            "split it into smaller files"
+        )
+    pages: list[str] = []
+    chars = 0
+    for page in reader.pages:
+        try:
+            text = (page.extract_text() or "").strip()
+        except Exception as exc:
+            raise UnreadableDocument(f"not a readable PDF: {exc}") from exc
+        pages.append(text)
+        chars += len(text)
+        if chars > limits.max_chars:
+            raise _too_many_chars(limits)
     text = "\n\n".join(p for p in pages if p)
     if not text:
         raise UnreadableDocument("the PDF has no extractable text (scanned pages need OCR)")
@@ -70,14 +113,24 @@ def parse_csv(data: bytes) -> ParsedDocument:
     return ParsedDocument("records", records)
 
 
-def parse(name: str, data: bytes) -> ParsedDocument:
+def parse(name: str, data: bytes, *, limits: ParseLimits | None = None) -> ParsedDocument:
+    """In this process, with the page and character limits only: run it through
+    `ai_worker.ingestion.isolated.parse_isolated` for the time and memory limits."""
+    limits = limits or ParseLimits()
+    parsed = _parse(name, data, limits=limits)
+    if parsed.chars > limits.max_chars:
+        raise _too_many_chars(limits)
+    return parsed
+
+
+def _parse(name: str, data: bytes, *, limits: ParseLimits) -> ParsedDocument:
     suffix = PurePath(name).suffix.lower()
     if suffix in (".md", ".markdown"):
         return ParsedDocument("markdown", [_decode(data)])
     if suffix == ".txt":
         return ParsedDocument("text", [_decode(data)])
     if suffix == ".pdf":
-        return parse_pdf(data)
+        return parse_pdf(data, limits=limits)
     if suffix in (".html", ".htm"):
         return parse_html(data)
     if suffix == ".csv":

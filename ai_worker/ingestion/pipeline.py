@@ -6,8 +6,10 @@ import logging
 from dataclasses import dataclass
 
 from ai_worker.ingestion.chunking import make_chunks
-from ai_worker.ingestion.parsers import parse
+from ai_worker.ingestion.isolated import parse_isolated
+from ai_worker.ingestion.parsers import ParseLimits
 from ai_worker.retrieval.store import VectorStore
+from ai_worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +19,15 @@ class IngestOutcome:
     chunk_count: int
     added: int
     removed: int
+
+
+def parse_limits(settings: WorkerSettings) -> ParseLimits:
+    return ParseLimits(
+        max_pages=settings.ingest_max_pages,
+        max_chars=settings.ingest_max_chars,
+        timeout_seconds=settings.ingest_parse_timeout_seconds,
+        max_memory_mb=settings.ingest_parse_max_memory_mb,
+    )
 
 
 def ingest(
@@ -29,11 +40,12 @@ def ingest(
     max_chars: int = 900,
     overlap: int = 150,
     progress: bool = False,
+    limits: ParseLimits | None = None,
 ) -> IngestOutcome:
-    """Parse, chunk and embed; only chunks whose content is new are embedded, stale ones removed."""
-    chunks = make_chunks(
-        parse(name, data), document_id=document_id, document=name, max_chars=max_chars, overlap=overlap
-    )
+    """Parse (in a child process, within `limits`), chunk and embed; only chunks whose content is new
+    are embedded, stale ones removed. A document over a limit raises DocumentOverLimit."""
+    parsed = parse_isolated(name=name, data=data, limits=limits or ParseLimits())
+    chunks = make_chunks(parsed, document_id=document_id, document=name, max_chars=max_chars, overlap=overlap)
     existing = store.chunk_ids(tenant_id, document_id)
     wanted = {c.id for c in chunks}
     to_add = [c for c in chunks if c.id not in existing]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import Any
 
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
@@ -40,19 +41,27 @@ class SentenceTransformerEmbedder(EmbeddingFunction[Documents]):
         self.model_name = model
         self.batch_size = batch_size
         self._model = SentenceTransformer(model, device=device, local_files_only=True)
+        # The worker's answer and ingestion lanes share the model; its tokenizer is not safe to call
+        # from two threads at once, and two forward passes would fight over the same cores.
+        self._lock = threading.Lock()
 
     def __call__(self, input: Documents) -> Embeddings:
         return self.embed(list(input))
 
     def embed(self, texts: list[str], *, progress: bool = False) -> Embeddings:
-        vectors = self._model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-        )
-        return list(vectors)
+        vectors: Embeddings = []
+        # One batch per turn of the lock: an answer's query waits for one batch of a document, not all of it.
+        for start in range(0, len(texts), self.batch_size):
+            with self._lock:
+                batch = self._model.encode(
+                    texts[start : start + self.batch_size],
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=progress,
+                    convert_to_numpy=True,
+                )
+            vectors.extend(batch)
+        return vectors
 
     @staticmethod
     def name() -> str:

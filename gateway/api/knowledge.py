@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
 from gateway.deps import JobsDep, KnowledgeReader, KnowledgeWriter, SessionDep, SettingsDep
-from gateway.jobs import SearchFailed, SearchTimeout
+from gateway.jobs import SEARCH_RETRY_AFTER_SECONDS, SearchBusy, SearchFailed, SearchTimeout
 from gateway.models import Document
 from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services import knowledge
@@ -161,7 +161,7 @@ async def delete_document(
     return knowledge.document_out(document)
 
 
-@router.post("/search", response_model=SearchResponse, responses=error_responses(502, 504))
+@router.post("/search", response_model=SearchResponse, responses=error_responses(502, 503, 504))
 async def search(
     request: SearchRequest, principal: KnowledgeReader, jobs: JobsDep, settings: SettingsDep
 ) -> SearchResponse:
@@ -173,8 +173,12 @@ async def search(
             top_k=request.top_k,
             wait_seconds=settings.search_timeout_seconds,
         )
+    except SearchBusy as exc:
+        retry = {"Retry-After": str(SEARCH_RETRY_AFTER_SECONDS)}
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers=retry) from exc
     except SearchTimeout as exc:
-        raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, str(exc)) from exc
+        retry = {"Retry-After": str(SEARCH_RETRY_AFTER_SECONDS)}
+        raise HTTPException(status.HTTP_504_GATEWAY_TIMEOUT, str(exc), headers=retry) from exc
     except SearchFailed as exc:
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"the worker could not search: {exc}") from exc
     return SearchResponse.model_validate(result)
