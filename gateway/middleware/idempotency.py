@@ -75,6 +75,12 @@ def never_replayed(request: Request) -> None:
     setattr(request.state, _NEVER_REPLAYED, True)
 
 
+def idempotency_record_key(*, tenant_id: str, key_id: str, method: str, path: str, key: str) -> str:
+    """The Redis key of a replay record: it belongs to the API key that made the request."""
+    digest = hashlib.sha256("\n".join((tenant_id, key_id, method, path, key)).encode()).hexdigest()
+    return "parley:idempotency:" + digest
+
+
 class IdempotencyMiddleware:
     def __init__(
         self,
@@ -120,8 +126,9 @@ class IdempotencyMiddleware:
             # The route answers 401; nothing to remember.
             await self.app(scope, receive, send)
             return
-        parts = (principal.tenant_id, principal.key_id, scope["method"], scope["path"], key)
-        record_key = "parley:idempotency:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        record_key = idempotency_record_key(
+            tenant_id=principal.tenant_id, key_id=principal.key_id, method=scope["method"], path=scope["path"], key=key
+        )
         call = _Call(scope=scope, receive=receive, send=send, key=key, record_key=record_key)
         if scope["path"].rstrip("/") not in self.streamed_paths and not await self._read_ahead(call):
             return

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 import redis
 
 from gateway.db import make_engine, make_sessionmaker
+from gateway.middleware.idempotency import idempotency_record_key
 from gateway.migrate import upgrade
 from gateway.models import ApiKey, Tenant
 from gateway.services.api_keys import hash_key, new_key
@@ -287,7 +287,7 @@ def test_tasks_in_flight_are_capped_under_concurrency(gateway: Stack) -> None:
     # A retry of an accepted message still gets its task, even once the idempotency record is gone
     # (as after a Redis restart) and the database is what answers.
     first = accepted[0].json()
-    _forget_idempotency_record(gateway, tenant_id=tenant.id, key=accepted_keys[0])
+    _forget_idempotency_record(gateway, tenant=tenant, key=accepted_keys[0])
     retried = tenant.partner.post(
         "/api/v1/messages",
         content=accepted[0].request.content,
@@ -319,11 +319,14 @@ def test_the_gateways_default_caps_a_tenant_without_its_own_limit(gateway: Stack
     assert {r.status_code for r in refused} == {429}
 
 
-def _forget_idempotency_record(stack: Stack, *, tenant_id: str, key: str) -> None:
-    """Drop the gateway's replay record of one POST /api/v1/messages (a Redis that lost it)."""
-    record = hashlib.sha256("\n".join((tenant_id, "POST", "/api/v1/messages", key)).encode()).hexdigest()
+def _forget_idempotency_record(stack: Stack, *, tenant: TenantKeys, key: str) -> None:
+    """Drop the gateway's replay record of the partner key's POST /api/v1/messages (a Redis that lost it)."""
+    token = tenant.partner.headers["Authorization"].removeprefix("Bearer ")
+    keys = stack.client("admin").get(tenant.url("/keys")).json()
+    key_id = next(k["id"] for k in keys if token.startswith(k["prefix"]))
+    record = idempotency_record_key(tenant_id=tenant.id, key_id=key_id, method="POST", path="/api/v1/messages", key=key)
     connection = redis.Redis.from_url(stack.settings.redis_url)
     try:
-        assert connection.delete(f"parley:idempotency:{record}") == 1
+        assert connection.delete(record) == 1
     finally:
         connection.close()
