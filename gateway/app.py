@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.message
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -9,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -50,10 +51,11 @@ from gateway.services.openai_compat import OpenAIError
 from gateway.services.quotas import QuotaExceeded
 from gateway.services.rate_limits import RateLimited, RateLimiter
 from gateway.services.reconciler import Reconciler
+from gateway.services.surrogates import surrogate_errors
 from gateway.services.wakeups import Wakeups
 from gateway.settings import GatewaySettings
 from gateway.shutdown import Draining
-from parley_contract.logging import REQUEST_ID_HEADER
+from parley_contract.logging import REQUEST_ID_HEADER, exception_types
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         version="0.1.0",
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
+        # Before any route's own dependencies: nothing downstream ever sees an unencodable string.
+        dependencies=[Depends(_refuse_unpaired_surrogates)],
     )
     # `python -m gateway` sets it on SIGTERM (gateway.shutdown); long polls then answer at once.
     app.state.draining = Draining()
@@ -230,7 +234,8 @@ async def _quota_exceeded(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+    # Types only: SQLAlchemy's message lists the statement's parameters (a customer's text among them).
+    log.error("database error on %s %s: %s", request.method, request.url.path, exception_types(exc))
     detail = "the database is unavailable; nothing was lost, please retry shortly"
     return _error(request, 503, detail, openai_type="service_unavailable", headers={"Retry-After": "5"})
 
@@ -242,6 +247,29 @@ async def _queue_unavailable(request: Request, exc: Exception) -> JSONResponse:
         "when you retry with the same Idempotency-Key"
     )
     return _error(request, 503, detail, openai_type="service_unavailable", headers={"Retry-After": "5"})
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI parses the body as JSON (no Content-Type, application/json or */*+json)."""
+    if not content_type:
+        return True
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+async def _refuse_unpaired_surrogates(request: Request) -> None:
+    """422 (400 in OpenAI's shape under /v1) for a JSON body with an unpaired surrogate, input not echoed."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not _is_json(request.headers.get("content-type")):
+        return
+    try:
+        # Starlette keeps the parsed body: the route's own parsing already did this work.
+        document = await request.json()
+    except (ValueError, RecursionError):
+        return  # not JSON: the route's own parsing answers it
+    if errors := surrogate_errors(document):
+        raise RequestValidationError(errors)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

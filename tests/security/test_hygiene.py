@@ -1,0 +1,118 @@
+"""Issue #15, findings 7, 8 and 12: lone surrogates, formulas in CSV exports, and response/deployment hygiene.
+
+Real HTTP against a gateway without a worker (SQLite and PostgreSQL); the production-configured
+gateways are started here, each on a database of its own.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from parley_contract.logging import make_handler
+from tests.support.stack import Stack
+
+SURROGATE = "\\ud800"  # as it is written inside a JSON string: a lone high surrogate
+
+
+def raw_json(template: str, **values: str) -> bytes:
+    """A JSON body written by hand: httpx cannot encode a lone surrogate, an attacker's client can."""
+    return template.format(**values).encode("ascii")
+
+
+MESSAGE = (
+    '{{"channel": "web", "chat_id": "{chat_id}", "user": {{"id": "{user_id}", "name": "{name}"}}, "text": "{text}"}}'
+)
+
+
+def message_body(**bad: str) -> bytes:
+    fields = {"chat_id": "surrogate-chat", "user_id": "u1", "name": "Customer", "text": "hello", **bad}
+    return raw_json(MESSAGE, **fields)
+
+
+def post_raw(client: httpx.Client, path: str, body: bytes) -> httpx.Response:
+    return client.post(path, content=body, headers={"Content-Type": "application/json"})
+
+
+@pytest.fixture
+def gateway_log() -> Iterator[io.StringIO]:
+    """What the in-process gateway logs, through the handler `python -m gateway` installs (LOG_CONTENT off)."""
+    stream = io.StringIO()
+    handler = make_handler(json_lines=True, log_content=False, stream=stream)
+    # uvicorn logs an application's exception on `uvicorn.error`, which does not reach the root here.
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn.error")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield stream
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+def settled(log: io.StringIO) -> str:
+    """The log once the server thread is done with the request: uvicorn logs an application's
+    exception after the 500 was sent, so the client can see the response first."""
+    time.sleep(0.5)
+    return log.getvalue()
+
+
+# ---- finding 7: lone surrogates ----
+
+
+@pytest.mark.parametrize(
+    ("field", "loc"),
+    [
+        ("text", ["body", "text"]),
+        ("chat_id", ["body", "chat_id"]),
+        ("user_id", ["body", "user", "id"]),
+        ("name", ["body", "user", "name"]),
+    ],
+)
+def test_a_lone_surrogate_in_a_message_is_refused_with_422(
+    gateway: Stack, gateway_log: io.StringIO, field: str, loc: list[str]
+) -> None:
+    marker = f"zq{uuid.uuid4().hex[:10]}"
+    response = post_raw(gateway.client(), "/api/v1/messages", message_body(**{field: f"{marker} {SURROGATE} y"}))
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == loc
+    assert "unpaired UTF-16 surrogate" in error["msg"]
+    assert "input" not in error  # the undecodable input is never echoed
+    assert marker not in settled(gateway_log)
+
+
+def test_a_lone_surrogate_in_a_field_name_is_refused_with_422(gateway: Stack) -> None:
+    body = b'{"channel": "web", "chat_id": "c", "user": {"id": "u1"}, "text": "hi", "x\\udfff": 1}'
+    response = post_raw(gateway.client(), "/api/v1/messages", body)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "x\\udfff"] and "unpaired UTF-16 surrogate" in error["msg"]
+
+
+def test_a_surrogate_pair_is_an_ordinary_character(gateway: Stack) -> None:
+    """An emoji written as a JSON surrogate pair (as ensure_ascii clients send it) is accepted."""
+    body = message_body(chat_id=f"emoji-{uuid.uuid4().hex[:8]}", text="thanks \\ud83d\\ude00")
+    response = post_raw(gateway.client(), "/api/v1/messages", body)
+    assert response.status_code == 202, response.text
+
+
+def test_a_lone_surrogate_on_chat_completions_is_refused_in_openais_shape(
+    gateway: Stack, gateway_log: io.StringIO
+) -> None:
+    marker = f"zq{uuid.uuid4().hex[:10]}"
+    body = raw_json(
+        '{{"model": "parley", "messages": [{{"role": "user", "content": "{text}"}}]}}', text=f"{marker} {SURROGATE}"
+    )
+    response = post_raw(gateway.client(), "/v1/chat/completions", body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert (
+        error["message"] == "messages.0.content: String contains an unpaired UTF-16 surrogate; send valid Unicode text"
+    )
+    assert marker not in settled(gateway_log)
