@@ -44,6 +44,7 @@ from gateway.metrics import GatewayMetrics, instrument
 from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.idempotency import IdempotencyMiddleware
 from gateway.middleware.rate_limit_headers import RateLimitHeadersMiddleware
+from gateway.middleware.security_headers import SecurityHeadersMiddleware
 from gateway.schemas import LIMIT_RESPONSES
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
 from gateway.services.callback_dispatcher import CallbackDispatcher
@@ -136,11 +137,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             sync_redis.close()
             await engine.dispose()
 
+    docs = settings.api_docs_enabled
     app = FastAPI(
         title="Parley gateway",
         version="0.1.0",
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
+        # API_DOCS: off by default in production, where the document only maps the API for an attacker.
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         # Before any route's own dependencies: nothing downstream ever sees an unencodable string.
         dependencies=[Depends(_refuse_unpaired_surrogates)],
     )
@@ -183,7 +189,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_exception_handler(OpenAIError, openai_compat.openai_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    instrument(app, metrics)
+    instrument(app, metrics, token=settings.metrics_token, public=settings.metrics_served_publicly)
+    # Outside every middleware that answers by itself (413, replays): those answers carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     # Added last, so it runs first: every other layer (and its log lines) sees the request id.
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=_valid_request_id)
     app.add_exception_handler(DBAPIError, _database_unavailable)

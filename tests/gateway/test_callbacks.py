@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -402,7 +403,11 @@ def test_private_callback_addresses_are_refused_in_production() -> None:
         assert reason is not None and "CALLBACK_ALLOW_PRIVATE_URLS" in reason, url
     assert asyncio.run(non_public_address("https://93.184.215.14/hook")) is None
     production = GatewaySettings(
-        _env_file=None, parley_env="production", service_token="s" * 20, admin_token="a" * 20, worker_token="w" * 20
+        _env_file=None,
+        parley_env="production",
+        service_token=secrets.token_urlsafe(32),
+        admin_token=secrets.token_urlsafe(32),
+        worker_token=secrets.token_urlsafe(32),
     )
     assert production.callbacks_may_reach_private_addresses is False
     assert gateway_settings(database_url="sqlite://", redis_url="redis://x").callbacks_may_reach_private_addresses
