@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.message
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -9,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -43,6 +44,7 @@ from gateway.metrics import GatewayMetrics, instrument
 from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.idempotency import IdempotencyMiddleware
 from gateway.middleware.rate_limit_headers import RateLimitHeadersMiddleware
+from gateway.middleware.security_headers import SecurityHeadersMiddleware
 from gateway.schemas import LIMIT_RESPONSES
 from gateway.services.api_keys import ApiKeyAuthenticator, ensure_managed_keys
 from gateway.services.callback_dispatcher import CallbackDispatcher
@@ -50,10 +52,11 @@ from gateway.services.openai_compat import OpenAIError
 from gateway.services.quotas import QuotaExceeded
 from gateway.services.rate_limits import RateLimited, RateLimiter
 from gateway.services.reconciler import Reconciler
+from gateway.services.surrogates import surrogate_errors
 from gateway.services.wakeups import Wakeups
 from gateway.settings import GatewaySettings
 from gateway.shutdown import Draining
-from parley_contract.logging import REQUEST_ID_HEADER
+from parley_contract.logging import REQUEST_ID_HEADER, exception_types
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +141,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             sync_redis.close()
             await engine.dispose()
 
+    docs = settings.api_docs_enabled
     app = FastAPI(
         title="Parley gateway",
         version="0.1.0",
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
         lifespan=lifespan,
+        # API_DOCS: off by default in production, where the document only maps the API for an attacker.
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        # Before any route's own dependencies: nothing downstream ever sees an unencodable string.
+        dependencies=[Depends(_refuse_unpaired_surrogates)],
     )
     # `python -m gateway` sets it on SIGTERM (gateway.shutdown); long polls then answer at once.
     app.state.draining = Draining()
@@ -185,7 +195,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_exception_handler(OpenAIError, openai_compat.openai_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    instrument(app, metrics)
+    instrument(app, metrics, token=settings.metrics_token, public=settings.metrics_served_publicly)
+    # Outside every middleware that answers by itself (413, replays): those answers carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     # Added last, so it runs first: every other layer (and its log lines) sees the request id.
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=_valid_request_id)
     app.add_exception_handler(DBAPIError, _database_unavailable)
@@ -236,7 +248,8 @@ async def _quota_exceeded(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+    # Types only: SQLAlchemy's message lists the statement's parameters (a customer's text among them).
+    log.error("database error on %s %s: %s", request.method, request.url.path, exception_types(exc))
     detail = "the database is unavailable; nothing was lost, please retry shortly"
     return _error(request, 503, detail, openai_type="service_unavailable", headers={"Retry-After": "5"})
 
@@ -248,6 +261,29 @@ async def _queue_unavailable(request: Request, exc: Exception) -> JSONResponse:
         "when you retry with the same Idempotency-Key"
     )
     return _error(request, 503, detail, openai_type="service_unavailable", headers={"Retry-After": "5"})
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI parses the body as JSON (no Content-Type, application/json or */*+json)."""
+    if not content_type:
+        return True
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+async def _refuse_unpaired_surrogates(request: Request) -> None:
+    """422 (400 in OpenAI's shape under /v1) for a JSON body with an unpaired surrogate, input not echoed."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not _is_json(request.headers.get("content-type")):
+        return
+    try:
+        # Starlette keeps the parsed body: the route's own parsing already did this work.
+        document = await request.json()
+    except (ValueError, RecursionError):
+        return  # not JSON: the route's own parsing answers it
+    if errors := surrogate_errors(document):
+        raise RequestValidationError(errors)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

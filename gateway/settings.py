@@ -76,6 +76,22 @@ class GatewaySettings(ServiceSettings):
     #: One JSON object per log line (false: plain text for a terminal).
     log_json: bool = True
 
+    # ---- hygiene (issue #15) ----
+    #: Serve /docs, /redoc and /openapi.json? None: yes, except with PARLEY_ENV=production.
+    api_docs: bool | None = None
+    #: When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (in production: 32+ random characters).
+    metrics_token: str = ""
+    #: Serve /metrics without a token? None: yes, except with PARLEY_ENV=production (then only with METRICS_TOKEN).
+    metrics_public: bool | None = None
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.parley_env != "production" if self.api_docs is None else self.api_docs
+
+    @property
+    def metrics_served_publicly(self) -> bool:
+        return self.parley_env != "production" if self.metrics_public is None else self.metrics_public
+
     @property
     def burst_excluded_channel_set(self) -> frozenset[str]:
         return frozenset(c.strip() for c in self.burst_excluded_channels.split(",") if c.strip())

@@ -3,8 +3,9 @@
 `configure_logging(json_lines=..., log_content=...)` installs one root handler. Its filters add
 `request_id` to every record (from this module's context variable, or a source the service
 names, e.g. the gateway's correlation id) and, unless `log_content` is on, mask what customers
-wrote: `text`/`answer`-like fields passed in `extra=` and phone-number-like digit runs anywhere
-in the message, the other extra fields and tracebacks.
+wrote: `text`/`answer`-like fields passed in `extra=`, phone-number-like digit runs anywhere
+in the message and the other extra fields, and the exceptions' messages in tracebacks (a
+validation or database error quotes its input); the frames and exception types are kept.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import textwrap
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,6 +65,52 @@ def redact_phones(value: str) -> str:
     return PHONE_PATTERN.sub(REDACTED, value)
 
 
+def exception_types(exc: BaseException) -> str:
+    """`OperationalError <- ConnectionRefusedError`: what failed, without the messages (they may quote input)."""
+    return " <- ".join(type(e).__name__ for e in _chain(exc))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and the ones it was raised from or while handling, newest first (as Python links them)."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in found):
+        found.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return found
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback as Python prints it, each exception's message replaced by REDACTED."""
+    blocks: list[str] = []
+    for exc_ in reversed(_chain(exc)):
+        if blocks:
+            blocks.append(
+                "\nThe above exception was the direct cause of the following exception:\n\n"
+                if exc_.__cause__ is not None
+                else "\nDuring handling of the above exception, another exception occurred:\n\n"
+            )
+        frames = "".join(traceback.format_tb(exc_.__traceback__))
+        blocks.append(f"Traceback (most recent call last):\n{frames}" if frames else "")
+        blocks.append(f"{_type_name(exc_)}: {REDACTED}\n" if _has_message(exc_) else f"{_type_name(exc_)}\n")
+        if isinstance(exc_, BaseExceptionGroup):
+            for number, member in enumerate(exc_.exceptions, start=1):
+                blocks.append(textwrap.indent(f"+---- {number} ----\n{redacted_traceback(member)}\n", "  | "))
+    return "".join(blocks).rstrip("\n")
+
+
+def _type_name(exc: BaseException) -> str:
+    module, name = type(exc).__module__, type(exc).__qualname__
+    return name if module in ("builtins", "__main__") else f"{module}.{name}"
+
+
+def _has_message(exc: BaseException) -> bool:
+    try:
+        return bool(str(exc))
+    except Exception:
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     """Sets `record.request_id` (None outside a request) from `source`, else this module's context."""
 
@@ -88,9 +137,9 @@ class RedactionFilter(logging.Filter):
                 setattr(record, name, REDACTED)
             elif isinstance(value, str):
                 setattr(record, name, redact_phones(value))
-        if record.exc_info:
+        if record.exc_info and record.exc_info[1] is not None:
             # Exception messages may quote the customer; format once here and drop the live traceback.
-            record.exc_text = redact_phones(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = redact_phones(redacted_traceback(record.exc_info[1]))
             record.exc_info = None
         if record.stack_info:
             record.stack_info = redact_phones(record.stack_info)

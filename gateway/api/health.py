@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.deps import RedisDep, SessionDep, SettingsDep
-from gateway.services.health import check_database, check_redis, summarize_workers, worker_statuses
+from gateway.deps import RedisDep, SessionDep, SettingsDep, StateDep
+from gateway.services.health import check_database, check_redis, is_operator, summarize_workers, worker_statuses
 
 router = APIRouter(tags=["health"])
 
@@ -17,9 +18,22 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", responses={503: {"description": "Not ready; the body says which check failed"}})
-async def ready(session: SessionDep, redis: RedisDep, settings: SettingsDep) -> JSONResponse:
-    """Readiness: database, Redis, and at least one live worker with its models loaded."""
+_bearer = HTTPBearer(auto_error=False, description="Optional: an operator's admin token adds the checks' details")
+
+
+@router.get(
+    "/ready",
+    responses={503: {"description": "Not ready; with an operator's admin token, the body says which check failed"}},
+)
+async def ready(
+    session: SessionDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> JSONResponse:
+    """Readiness: database, Redis, and at least one live worker with its models loaded. The checks
+    (errors, model paths) are shown to the default tenant's admins only."""
     checks: dict[str, Any] = {"database": await check_database(session), "redis": await check_redis(redis)}
     workers_ok = False
     if checks["redis"] == "ok":
@@ -29,4 +43,13 @@ async def ready(session: SessionDep, redis: RedisDep, settings: SettingsDep) -> 
     else:
         checks["workers"] = "unknown: Redis is unavailable"
     is_ready = checks["database"] == "ok" and checks["redis"] == "ok" and workers_ok
-    return JSONResponse({"ready": is_ready, "checks": checks}, status_code=200 if is_ready else 503)
+    body: dict[str, Any] = {"ready": is_ready}
+    token = credentials.credentials if credentials is not None else None
+    if await is_operator(
+        token,
+        admin_token=settings.admin_token,
+        default_tenant_id=settings.default_tenant_id,
+        authenticator=state.authenticator,
+    ):
+        body["checks"] = checks
+    return JSONResponse(body, status_code=200 if is_ready else 503)

@@ -66,7 +66,8 @@ def body_hash(body: bytes, content_type: str | None) -> str:
         except ValueError:
             pass
         else:
-            return "json:" + hashlib.sha256(canonical.encode()).hexdigest()
+            # surrogatepass: a lone surrogate (refused by the route with 422) must not crash the hash.
+            return "json:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
     return "raw:" + hashlib.sha256(body).hexdigest()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.models import Conversation, Message
+from gateway.services.csv_export import csv_document
 
 CSV_COLUMNS = ["created_at", "role", "text", "task_id"]
 
@@ -130,13 +129,11 @@ async def messages_of(session: AsyncSession, *, conversation_ids: list[str]) -> 
 
 
 def transcript_csv(rows: list[tuple[Conversation, list[Message]]], *, with_conversation: bool) -> str:
-    """CSV with a header row; the csv module quotes commas, quotes and newlines in the text."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    """CSV with a header row (chat ids and texts that look like formulas are defused: `csv_document`)."""
     prefix = ["conversation_id", "channel", "chat_id"] if with_conversation else []
-    writer.writerow(prefix + CSV_COLUMNS)
+    lines: list[list[object]] = []
     for conversation, messages in rows:
         head = [conversation.id, conversation.channel, conversation.chat_id] if with_conversation else []
         for m in messages:
-            writer.writerow([*head, as_utc(m.created_at).isoformat(), m.role, m.text, m.task_id or ""])
-    return buffer.getvalue()
+            lines.append([*head, as_utc(m.created_at).isoformat(), m.role, m.text, m.task_id or ""])
+    return csv_document(prefix + CSV_COLUMNS, lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -398,7 +399,11 @@ def test_callback_url_must_be_http(partner_stack: Stack) -> None:
 def test_private_callback_addresses_are_refused_unless_allowed_in_every_environment() -> None:
     # tests/security/test_ssrf.py has the refusals themselves; here, the setting's default.
     production = GatewaySettings(
-        _env_file=None, parley_env="production", service_token="s" * 20, admin_token="a" * 20, worker_token="w" * 20
+        _env_file=None,
+        parley_env="production",
+        service_token=secrets.token_urlsafe(32),
+        admin_token=secrets.token_urlsafe(32),
+        worker_token=secrets.token_urlsafe(32),
     )
     development = GatewaySettings(_env_file=None, parley_env="development")
     assert production.callback_allow_private_urls is False and development.callback_allow_private_urls is False

@@ -13,6 +13,7 @@ import pytest
 from parley_contract.logging import (
     REDACTED,
     bound_request_id,
+    exception_types,
     make_handler,
     redact_phones,
     request_id_headers,
@@ -107,3 +108,56 @@ def test_outgoing_calls_carry_the_bound_request_id() -> None:
     with bound_request_id("abc"):
         assert request_id_headers() == {"X-Request-ID": "abc"}
     assert request_id_headers() == {}
+
+
+#: Built at run time, so the source lines a traceback quotes do not contain it.
+MARKER = "zq" + "marker".upper()
+
+
+def _fail_validating(text: str) -> None:
+    raise ValueError(f"1 validation error: input_value={text!r}")
+
+
+def test_a_traceback_keeps_its_frames_and_types_but_not_the_messages_that_quote_input(
+    capture: tuple[logging.Logger, io.StringIO, list[logging.Handler]],
+) -> None:
+    """Issue #15 (finding 7): a validation or database error's message quotes the customer's text."""
+    logger, stream, handlers = capture
+    handlers.append(make_handler(json_lines=True, log_content=False, stream=stream))
+    logger.addHandler(handlers[0])
+    try:
+        try:
+            _fail_validating(f"my secret order word is {MARKER}")
+        except ValueError as exc:
+            raise RuntimeError(f"while storing {MARKER!r}") from exc
+    except RuntimeError:
+        logger.exception("request failed")
+    (line,) = lines(stream)
+    traceback_text = line["exc_info"]
+    assert MARKER not in stream.getvalue()
+    assert f"ValueError: {REDACTED}" in traceback_text and f"RuntimeError: {REDACTED}" in traceback_text
+    assert "in _fail_validating" in traceback_text and "direct cause of the following exception" in traceback_text
+
+
+def test_log_content_true_keeps_the_exception_messages(
+    capture: tuple[logging.Logger, io.StringIO, list[logging.Handler]],
+) -> None:
+    logger, stream, handlers = capture
+    handlers.append(make_handler(json_lines=True, log_content=True, stream=stream))
+    logger.addHandler(handlers[0])
+    try:
+        _fail_validating(MARKER)
+    except ValueError:
+        logger.exception("request failed")
+    (line,) = lines(stream)
+    assert MARKER in line["exc_info"]
+
+
+def test_exception_types_name_the_chain_without_the_messages() -> None:
+    try:
+        try:
+            raise ConnectionRefusedError("connect to 10.0.0.5 refused while inserting 'zqmarker'")
+        except ConnectionRefusedError as exc:
+            raise RuntimeError("(sqlalchemy) [parameters: ('zqmarker',)]") from exc
+    except RuntimeError as exc:
+        assert exception_types(exc) == "RuntimeError <- ConnectionRefusedError"
