@@ -33,7 +33,7 @@ async def ready(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> JSONResponse:
     """Readiness: database, Redis, and at least one live worker with its models loaded. The checks
-    (errors, model paths) are shown to the default tenant's admins only."""
+    (errors, model paths) are shown to the deployment's operator only."""
     checks: dict[str, Any] = {"database": await check_database(session), "redis": await check_redis(redis)}
     workers_ok = False
     if checks["redis"] == "ok":
@@ -48,7 +48,6 @@ async def ready(
     if await is_operator(
         token,
         admin_token=settings.admin_token,
-        default_tenant_id=settings.default_tenant_id,
         authenticator=state.authenticator,
     ):
         body["checks"] = checks

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gateway.auth import Authenticator, Scope
+from gateway.auth import Authenticator
 from parley_contract.names import WORKER_STATUS_PREFIX
 
 
@@ -56,10 +56,8 @@ def summarize_workers(statuses: list[dict[str, Any]]) -> tuple[bool, str | list[
     return bool(healthy), statuses
 
 
-async def is_operator(
-    token: str | None, *, admin_token: str, default_tenant_id: str, authenticator: Authenticator
-) -> bool:
-    """An admin key of the default tenant (the deployment's operators). The environment's ADMIN_TOKEN
+async def is_operator(token: str | None, *, admin_token: str, authenticator: Authenticator) -> bool:
+    """A key with the deployment's `operator` scope (ADMIN_TOKEN's). The environment's ADMIN_TOKEN
     is recognised without the database, so /ready can still say why while the database is down."""
     if not token:
         return False
@@ -69,4 +67,4 @@ async def is_operator(
         principal = await authenticator.authenticate(token)
     except (DBAPIError, OSError):
         return False
-    return principal is not None and principal.tenant_id == default_tenant_id and Scope.admin in principal.scopes
+    return principal is not None and principal.is_operator
