@@ -145,6 +145,62 @@ def test_a_failed_task_becomes_an_apology_without_buttons(emulator: TelegramEmul
     assert message.visible.startswith("Sorry") and message.reply_markup is None
 
 
+def _deliver(emulator: TelegramEmulator, event: ReplyEvent, *, reply_to: int = 41) -> tuple[bool, bool]:
+    """Deliver one reply event through the emulator: (settled, marked delivered)."""
+
+    async def scenario() -> tuple[bool, bool]:
+        bot, client = _bot(emulator), Redis.from_url(REDIS)
+        store = Store(client, bot.id)
+        await store.remember_target(event.task_id, ReplyTarget(int(event.chat_id), reply_to))
+        try:
+            settled = await _delivery(bot, store, client).deliver(event)
+            return settled, await store.is_delivered(event.task_id)
+        finally:
+            await bot.session.close()
+            await client.aclose()
+
+    return asyncio.run(scenario())
+
+
+def _two_part_answer() -> str:
+    """~5,000 visible characters with a link in every sentence: two parts, the first one's plain text
+    (links shown as `label (url)`) longer than Telegram's limit."""
+    return "\n\n".join(
+        " ".join(f"Model {p}.{s} is [in stock](https://duneandoak.ae/p/{p}-{s}) at AED 1,{s}00." for s in range(10))
+        for p in range(14)
+    )
+
+
+def test_a_part_telegram_refuses_as_html_arrives_as_plain_text_in_pieces_within_the_limit(
+    emulator: TelegramEmulator,
+) -> None:
+    chat = new_chat_id()
+    emulator.fail_next("sendMessage", status=400, description="Bad Request: message is too long")
+    settled, delivered = _deliver(emulator, _event(chat, answer=_two_part_answer()))
+    assert settled and delivered
+    messages = emulator.messages(chat)
+    refused = [r for r in emulator.rejected if r[1].get("chat_id") == str(chat)]
+    assert len(refused) == 1 and "too long" in refused[0][3]
+    # Part 1 as plain text (its links written out, so in two pieces), then part 2 as HTML.
+    assert [m.parse_mode for m in messages] == [None, None, "HTML"]
+    assert all(len(m.visible) <= 4096 for m in messages)
+    assert "in stock (https://duneandoak.ae/p/0-0)" in messages[0].text
+    assert messages[0].reply_to_message_id == 41 and messages[1].reply_to_message_id is None
+    assert [m.reply_markup is not None for m in messages] == [False, False, True]
+    words = " ".join(m.visible for m in messages)
+    assert all(f"Model {p}.{s} is in stock" in words for p in range(14) for s in range(10))
+
+
+def test_an_answer_with_a_part_not_sent_is_never_marked_delivered(emulator: TelegramEmulator) -> None:
+    blocked, refused = new_chat_id(), new_chat_id()
+    emulator.fail_next("sendMessage", status=403, description="Forbidden: bot was blocked by the user")
+    assert _deliver(emulator, _event(blocked, answer=_two_part_answer())) == (True, False)
+    # Refused as HTML and again as plain text: the rest is not sent, and nothing says "delivered".
+    emulator.fail_next("sendMessage", status=400, times=2, description="Bad Request: chat not found")
+    assert _deliver(emulator, _event(refused, answer=_two_part_answer())) == (True, False)
+    assert emulator.messages(blocked) == [] and emulator.messages(refused) == []
+
+
 def test_a_delivery_lock_is_respected_unless_it_is_our_own_dead_run() -> None:
     async def scenario() -> tuple[bool, bool, bool]:
         client = Redis.from_url(REDIS)
