@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ValidationError, model_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 Environment = Literal["development", "test", "production"]
 
@@ -73,3 +81,54 @@ class ServiceSettings(BaseSettings):
 
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+class PrefixedSettings(ServiceSettings):
+    """Settings of a service that shares one `.env` with the others (a channel adapter).
+
+    Each setting is read as `<env_prefix><NAME>` first, then as `<NAME>`: a service's own settings
+    are documented with its prefix (TELEGRAM_WEBHOOK_SECRET and WAZZUP_WEBHOOK_SECRET cannot be
+    confused), the shared ones without it (PARLEY_ENV, REDIS_URL, GATEWAY_URL, LOG_*, STT_*), and the
+    unprefixed names older setups used keep working. docker-compose passes the very same names.
+    """
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env_file = dotenv_settings.env_file if isinstance(dotenv_settings, DotEnvSettingsSource) else None
+        unprefixed = (
+            EnvSettingsSource(settings_cls, env_prefix=""),
+            DotEnvSettingsSource(settings_cls, env_file=env_file, env_prefix=""),
+        )
+        return init_settings, env_settings, dotenv_settings, *unprefixed, file_secret_settings
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def settings_or_exit(settings_cls: type[SettingsT]) -> SettingsT:
+    """Build an entry point's settings; a missing or refused value (e.g. a development secret with
+    PARLEY_ENV=production) ends the process with status 2 and a message naming the variable."""
+    try:
+        return settings_cls()
+    except ValidationError as exc:
+        prefix = str(settings_cls.model_config.get("env_prefix") or "")
+        lines = [_describe(error, prefix, settings_cls) for error in exc.errors(include_url=False)]
+        print("configuration error:\n  " + "\n  ".join(lines), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _describe(error: ErrorDetails, prefix: str, settings_cls: type[BaseSettings]) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:
+        return message  # a check across settings: its message names the variables
+    name = str(error["loc"][0])
+    if name in settings_cls.model_fields and prefix:
+        return f"{prefix}{name.upper()} (or {name.upper()}): {message}"
+    return f"{name.upper()}: {message}"

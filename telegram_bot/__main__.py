@@ -6,12 +6,13 @@ import asyncio
 import os
 
 from parley_contract.logging import configure_logging
+from parley_contract.settings import settings_or_exit
 from telegram_bot.app import BotApp
 from telegram_bot.settings import BotSettings
 
 
 def main() -> None:
-    settings = BotSettings()
+    settings = settings_or_exit(BotSettings)
     configure_logging(
         json_lines=settings.log_json,
         log_content=settings.log_content,

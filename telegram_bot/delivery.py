@@ -11,17 +11,25 @@ sending; a short SET NX lock keeps two consumers from sending the same task at o
 split answer is recorded as it is sent, so a redelivery sends only the parts still missing. The one
 window left is a crash between Telegram accepting a part and Redis recording it: that single part
 would be sent again after a restart (Telegram's sendMessage has no idempotency key).
+
+Parts are cut on the HTML actually sent (`formatting.split_html`). A part Telegram refuses (any 400,
+not a 429 or 5xx, which the sender retries) is sent again as plain text, in pieces if its plain text
+is longer; pieces are recorded like parts. The delivery marker means every part is in the chat: an
+answer Telegram will not take (chat unreachable, text refused even as plain text) is logged as not
+delivered and settled without it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import time
 import uuid
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNotFound
+from aiogram.types import InlineKeyboardMarkup
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -31,7 +39,7 @@ from parley_contract.names import reply_stream
 from parley_contract.schemas import ReplyEvent, TaskStatus
 from telegram_bot import texts
 from telegram_bot.callbacks import feedback_keyboard
-from telegram_bot.formatting import split_message
+from telegram_bot.formatting import html_to_plain, split_html, split_plain, to_telegram_html
 from telegram_bot.sender import Sender
 from telegram_bot.store import ReplyTarget, Store
 from telegram_bot.typing_indicator import TypingIndicator
@@ -157,40 +165,89 @@ class ReplyDelivery:
             if target is None:
                 log.error("task %s has no usable chat id: dropped", task_id)
                 return True
-            if event.status == TaskStatus.done and event.answer and event.answer.strip():
-                parts = split_message(event.answer)
-                with_buttons = True
-            else:
-                parts = [texts.FAILED_ANSWER]
-                with_buttons = False
-            sent = await self.store.sent_parts(task_id)
-            for index, part in enumerate(parts):
-                if index in sent:
-                    continue
-                if index > 0:
-                    await asyncio.sleep(self.split_pause)  # about one message per second per chat
-                last = index == len(parts) - 1
-                try:
-                    message = await self.sender.send_answer(
-                        target.chat_id,
-                        part,
-                        reply_to=target.message_id if index == 0 and target.message_id else None,
-                        markup=feedback_keyboard(task_id) if with_buttons and last else None,
-                    )
-                except (TelegramForbiddenError, TelegramNotFound) as exc:
-                    log.warning("task %s: chat unreachable (%s); not retried", task_id, exc.message)
-                    break
-                except TelegramBadRequest as exc:
-                    log.error("task %s: Telegram refused part %d (%s); not retried", task_id, index, exc.message)
-                    break
-                await self.store.mark_part_sent(task_id, index, message.message_id)
-            await self.store.mark_delivered(task_id)
+            parts, with_buttons = _parts(event)
+            refused = await self._send_parts(task_id, target, parts, with_buttons=with_buttons)
             self.typing.stop(task_id)
+            if refused is not None:
+                # Not marked delivered: the marker means every part is in the chat. Retrying cannot help
+                # (the chat is unreachable or Telegram refused the text itself), so the entry is settled.
+                log.error("task %s NOT delivered (status %s): %s", task_id, event.status, refused)
+                for merged_id in event.merged_task_ids:
+                    self.typing.stop(merged_id)
+                return True
+            await self.store.mark_delivered(task_id)
             await self._settle_merged(event)
             log.info("task %s delivered (%d part(s), status %s)", task_id, len(parts), event.status)
             return True
         finally:
             await self.store.unlock_delivery(task_id)
+
+    async def _send_parts(
+        self, task_id: str, target: ReplyTarget, parts: list[str], *, with_buttons: bool
+    ) -> str | None:
+        """Send, in order, the parts not sent yet. None once every part is in the chat; else why not."""
+        sent = await self.store.sent_parts(task_id)
+        for index, part in enumerate(parts):
+            if index in sent:
+                continue
+            if index > 0:
+                await asyncio.sleep(self.split_pause)  # about one message per second per chat
+            last = index == len(parts) - 1
+            try:
+                message_id = await self._send_part(
+                    task_id,
+                    index,
+                    part,
+                    chat_id=target.chat_id,
+                    reply_to=target.message_id if index == 0 and target.message_id else None,
+                    markup=feedback_keyboard(task_id) if with_buttons and last else None,
+                )
+            except (TelegramForbiddenError, TelegramNotFound, TelegramBadRequest) as exc:
+                return f"Telegram refused part {index + 1} of {len(parts)} ({exc.message}); {len(sent)} part(s) sent"
+            await self.store.mark_part_sent(task_id, index, message_id)
+            sent[index] = message_id
+        return None
+
+    async def _send_part(
+        self,
+        task_id: str,
+        index: int,
+        part: str,
+        *,
+        chat_id: int,
+        reply_to: int | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> int:
+        """One part as HTML; if Telegram refuses it (anything but a wait or a server error, which the
+        sender retries), as plain text, in as many pieces as that needs. Returns the last message id."""
+        pieces_sent = await self.store.sent_pieces(task_id, index)
+        if not pieces_sent:  # a part already begun as plain text goes on as plain text
+            try:
+                return (await self.sender.send_html(chat_id, part, reply_to=reply_to, markup=markup)).message_id
+            except TelegramBadRequest as exc:
+                log.warning(
+                    "task %s: Telegram refused part %d as HTML (%s); sending it as plain text",
+                    task_id,
+                    index + 1,
+                    exc.message,
+                )
+        pieces = split_plain(html_to_plain(part))
+        message_id = 0
+        for number, piece in enumerate(pieces):
+            if number in pieces_sent:
+                message_id = pieces_sent[number]
+                continue
+            if number > 0:
+                await asyncio.sleep(self.split_pause)
+            message = await self.sender.send_plain(
+                chat_id,
+                piece,
+                reply_to=reply_to if number == 0 else None,
+                markup=markup if number == len(pieces) - 1 else None,
+            )
+            await self.store.mark_piece_sent(task_id, index, number, message.message_id)
+            message_id = message.message_id
+        return message_id
 
     async def _settle_merged(self, event: ReplyEvent) -> None:
         """Messages of a burst answered by this reply get none of their own: end their 'typing…'
@@ -214,6 +271,15 @@ class ReplyDelivery:
             return ReplyTarget(chat_id=int(event.chat_id), message_id=0)
         except ValueError:
             return None
+
+
+def _parts(event: ReplyEvent) -> tuple[list[str], bool]:
+    """The Telegram-HTML parts to send and whether the feedback buttons go under the last one."""
+    if event.status == TaskStatus.done and event.answer:
+        parts = split_html(to_telegram_html(event.answer))
+        if parts:
+            return parts, True
+    return [html.escape(texts.FAILED_ANSWER, quote=False)], False
 
 
 def _id(entry_id: Any) -> str:

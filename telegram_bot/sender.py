@@ -1,4 +1,4 @@
-"""Sending to Telegram within its limits: 429 retry_after honoured, 5xx retried, HTML with a plain fallback."""
+"""Sending to Telegram within its limits: 429 retry_after honoured, 5xx and network errors retried."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    TelegramBadRequest,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
-
-from telegram_bot.formatting import plain_text, to_telegram_html
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +44,23 @@ class Sender:
                 delay = min(delay * 2, 30)
         raise AssertionError("unreachable")
 
-    async def send_answer(
+    async def send_html(
         self, chat_id: int, text: str, *, reply_to: int | None = None, markup: InlineKeyboardMarkup | None = None
     ) -> Message:
-        """Send model text as Telegram HTML; if Telegram cannot parse it, send it as plain text."""
+        """One part of an answer, already Telegram HTML and sized (`formatting.split_html`). A refusal
+        (TelegramBadRequest) is the caller's to handle: it sends the part as plain text instead."""
         reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True) if reply_to else None
-        try:
-            return await self.call(
-                lambda: self.bot.send_message(
-                    chat_id, to_telegram_html(text), parse_mode="HTML", reply_parameters=reply, reply_markup=markup
-                )
-            )
-        except TelegramBadRequest as exc:
-            if "parse entities" not in exc.message.lower():
-                raise
-            log.warning("telegram refused the HTML (%s); sending plain text", exc.message)
         return await self.call(
-            lambda: self.bot.send_message(
-                chat_id, plain_text(text), parse_mode=None, reply_parameters=reply, reply_markup=markup
-            )
+            lambda: self.bot.send_message(chat_id, text, parse_mode="HTML", reply_parameters=reply, reply_markup=markup)
+        )
+
+    async def send_plain(
+        self, chat_id: int, text: str, *, reply_to: int | None = None, markup: InlineKeyboardMarkup | None = None
+    ) -> Message:
+        """Text sent as it is (no parse_mode): nothing in it can be refused as markup."""
+        reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True) if reply_to else None
+        return await self.call(
+            lambda: self.bot.send_message(chat_id, text, parse_mode=None, reply_parameters=reply, reply_markup=markup)
         )
 
     async def send_notice(self, chat_id: int, text: str, *, reply_to: int | None = None) -> Message:

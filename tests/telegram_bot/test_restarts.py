@@ -65,7 +65,7 @@ def test_bot_killed_mid_delivery_sends_only_the_missing_parts_after_restart(
     bot.stop(signal.SIGKILL)
     assert len(emulator.texts(chat)) == 1
 
-    restarted = start_bot(tmp_path, emulator, {**env, "SPLIT_PAUSE_SECONDS": "1"})
+    restarted = start_bot(tmp_path, emulator, {**env, "TELEGRAM_SPLIT_PAUSE_SECONDS": "1"})
     try:
         restarted.wait_answer(chat, count=3)
         restarted.wait_settled()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -11,7 +12,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramConflictError, TelegramRetryAfter, TelegramServerError
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from redis.asyncio import Redis
 
 from parley_contract.schemas import ReplyEvent, TaskStatus
@@ -21,6 +22,7 @@ from telegram_bot.settings import BotSettings
 from telegram_bot.store import ReplyTarget, Store
 from telegram_bot.typing_indicator import TypingIndicator
 from tests.conftest import redis_url
+from tests.support.servers import ROOT
 from tests.support.telegram_emulator import TelegramEmulator
 from tests.telegram_bot.conftest import new_chat_id
 
@@ -145,6 +147,62 @@ def test_a_failed_task_becomes_an_apology_without_buttons(emulator: TelegramEmul
     assert message.visible.startswith("Sorry") and message.reply_markup is None
 
 
+def _deliver(emulator: TelegramEmulator, event: ReplyEvent, *, reply_to: int = 41) -> tuple[bool, bool]:
+    """Deliver one reply event through the emulator: (settled, marked delivered)."""
+
+    async def scenario() -> tuple[bool, bool]:
+        bot, client = _bot(emulator), Redis.from_url(REDIS)
+        store = Store(client, bot.id)
+        await store.remember_target(event.task_id, ReplyTarget(int(event.chat_id), reply_to))
+        try:
+            settled = await _delivery(bot, store, client).deliver(event)
+            return settled, await store.is_delivered(event.task_id)
+        finally:
+            await bot.session.close()
+            await client.aclose()
+
+    return asyncio.run(scenario())
+
+
+def _two_part_answer() -> str:
+    """~5,000 visible characters with a link in every sentence: two parts, the first one's plain text
+    (links shown as `label (url)`) longer than Telegram's limit."""
+    return "\n\n".join(
+        " ".join(f"Model {p}.{s} is [in stock](https://duneandoak.ae/p/{p}-{s}) at AED 1,{s}00." for s in range(10))
+        for p in range(14)
+    )
+
+
+def test_a_part_telegram_refuses_as_html_arrives_as_plain_text_in_pieces_within_the_limit(
+    emulator: TelegramEmulator,
+) -> None:
+    chat = new_chat_id()
+    emulator.fail_next("sendMessage", status=400, description="Bad Request: message is too long")
+    settled, delivered = _deliver(emulator, _event(chat, answer=_two_part_answer()))
+    assert settled and delivered
+    messages = emulator.messages(chat)
+    refused = [r for r in emulator.rejected if r[1].get("chat_id") == str(chat)]
+    assert len(refused) == 1 and "too long" in refused[0][3]
+    # Part 1 as plain text (its links written out, so in two pieces), then part 2 as HTML.
+    assert [m.parse_mode for m in messages] == [None, None, "HTML"]
+    assert all(len(m.visible) <= 4096 for m in messages)
+    assert "in stock (https://duneandoak.ae/p/0-0)" in messages[0].text
+    assert messages[0].reply_to_message_id == 41 and messages[1].reply_to_message_id is None
+    assert [m.reply_markup is not None for m in messages] == [False, False, True]
+    words = " ".join(m.visible for m in messages)
+    assert all(f"Model {p}.{s} is in stock" in words for p in range(14) for s in range(10))
+
+
+def test_an_answer_with_a_part_not_sent_is_never_marked_delivered(emulator: TelegramEmulator) -> None:
+    blocked, refused = new_chat_id(), new_chat_id()
+    emulator.fail_next("sendMessage", status=403, description="Forbidden: bot was blocked by the user")
+    assert _deliver(emulator, _event(blocked, answer=_two_part_answer())) == (True, False)
+    # Refused as HTML and again as plain text: the rest is not sent, and nothing says "delivered".
+    emulator.fail_next("sendMessage", status=400, times=2, description="Bad Request: chat not found")
+    assert _deliver(emulator, _event(refused, answer=_two_part_answer())) == (True, False)
+    assert emulator.messages(blocked) == [] and emulator.messages(refused) == []
+
+
 def test_a_delivery_lock_is_respected_unless_it_is_our_own_dead_run() -> None:
     async def scenario() -> tuple[bool, bool, bool]:
         client = Redis.from_url(REDIS)
@@ -168,7 +226,75 @@ def test_settings_refuse_a_webhook_without_secret_and_dev_tokens_in_production()
         BotSettings(**base, mode="webhook", webhook_secret="s")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="WEBHOOK_SECRET"):
         BotSettings(**base, mode="webhook", webhook_url="https://x/hook", webhook_secret="bad secret!")  # type: ignore[arg-type]
-    with pytest.raises(ValidationError, match="GATEWAY_TOKEN"):
+    with pytest.raises(ValidationError, match="SERVICE_TOKEN"):
         BotSettings(**base, parley_env="production")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="BOT_TOKEN"):
         BotSettings(_env_file=None, bot_token="no-colon")
+
+
+def env_example_names(*sections: str) -> set[str]:
+    """The names `.env.example` sets under these `# --- <section>` headings."""
+    names: set[str] = set()
+    current = ""
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.startswith("# --- "):
+            current = line[len("# --- ") :]
+        elif "=" in line and not line.startswith("#") and current.startswith(sections):
+            names.add(line.split("=", 1)[0])
+    return names
+
+
+#: Each documented name → (field, value written in .env, value the settings must hold).
+DOCUMENTED: dict[str, tuple[str, str, object]] = {
+    "TELEGRAM_BOT_TOKEN": ("bot_token", "42:documented", "42:documented"),
+    "TELEGRAM_MODE": ("mode", "webhook", "webhook"),
+    "TELEGRAM_API_BASE": ("telegram_api_base", "http://bot-api.local", "http://bot-api.local"),
+    "TELEGRAM_WEBHOOK_URL": ("webhook_url", "https://bot.example.com/tg", "https://bot.example.com/tg"),
+    "TELEGRAM_WEBHOOK_SECRET": ("webhook_secret", "documented_secret-1", "documented_secret-1"),
+    "TELEGRAM_WEBHOOK_HOST": ("webhook_host", "127.0.0.2", "127.0.0.2"),
+    "TELEGRAM_WEBHOOK_PORT": ("webhook_port", "18081", 18081),
+    "TELEGRAM_WEBHOOK_PATH": ("webhook_path", "/tg/hook", "/tg/hook"),
+    "TELEGRAM_THROTTLE_BURST": ("throttle_burst", "7", 7),
+    "TELEGRAM_THROTTLE_RATE": ("throttle_rate", "0.25", 0.25),
+    "TELEGRAM_SPLIT_PAUSE_SECONDS": ("split_pause_seconds", "1.5", 1.5),
+    "TELEGRAM_RETRY_MAX_SECONDS": ("retry_max_seconds", "90", 90.0),
+    "TELEGRAM_CONSUMER_NAME": ("consumer_name", "bot-replica-2", "bot-replica-2"),
+    "STT_BASE_URL": ("stt_base_url", "http://stt.local/v1", "http://stt.local/v1"),
+    "STT_API_KEY": ("stt_api_key", "stt-key", "stt-key"),
+    "STT_MODEL": ("stt_model", "whisper-large", "whisper-large"),
+    "SERVICE_TOKEN": ("gateway_token", "the-real-service-token", "the-real-service-token"),
+    "REDIS_URL": ("redis_url", "redis://gateway-redis:6379/3", "redis://gateway-redis:6379/3"),
+    "GATEWAY_URL": ("gateway_url", "http://127.0.0.1:18700", "http://127.0.0.1:18700"),
+}
+
+
+def _value(settings: BotSettings, field: str) -> object:
+    value = getattr(settings, field)
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def test_the_names_env_example_documents_reach_the_settings_and_older_names_still_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert env_example_names("telegram_bot", "channel adapters") <= set(DOCUMENTED)
+    for name in [*DOCUMENTED, "BOT_TOKEN", "MODE", "WEBHOOK_URL", "WEBHOOK_SECRET", "GATEWAY_TOKEN"]:
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, (_f, value, _e) in DOCUMENTED.items()))
+    settings = BotSettings(_env_file=env_file)
+    assert {name: _value(settings, field) for name, (field, _v, _e) in DOCUMENTED.items()} == {
+        name: expected for name, (_f, _v, expected) in DOCUMENTED.items()
+    }
+    # The unprefixed names of older setups are still read; a documented name set as well wins.
+    env_file.write_text("TELEGRAM_WEBHOOK_SECRET=documented\nBOT_TOKEN=1:old\n")
+    for name, value in {"MODE": "webhook", "WEBHOOK_URL": "https://old/hook", "WEBHOOK_SECRET": "old"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GATEWAY_TOKEN", "old-token")
+    older = BotSettings(_env_file=env_file)
+    assert (older.bot_token.get_secret_value(), older.mode, older.webhook_url) == (
+        "1:old",
+        "webhook",
+        "https://old/hook",
+    )
+    assert older.webhook_secret.get_secret_value() == "documented"
+    assert older.gateway_token.get_secret_value() == "old-token"

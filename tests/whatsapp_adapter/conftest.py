@@ -107,18 +107,19 @@ class Adapter:
 
 
 def adapter_env(stack: Stack, emulator: WazzupEmulator, **overrides: str) -> dict[str, str]:
+    """The adapter's environment under the names .env.example documents (WAZZUP_… and the shared ones)."""
     return {
         "PARLEY_ENV": "test",
         "WAZZUP_API_KEY": emulator.api_key,
         "WAZZUP_API_BASE": emulator.url,
-        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "WAZZUP_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "GATEWAY_URL": stack.url,
-        "GATEWAY_TOKEN": TOKENS["service"],
+        "SERVICE_TOKEN": TOKENS["service"],
         "REDIS_URL": stack.settings.redis_url,
-        "CONSUMER_NAME": f"test-{uuid.uuid4().hex[:8]}",
-        "RATE_LIMIT_WINDOW_SECONDS": "1",
-        "RETRY_BACKOFF_SECONDS": "0.2",
-        "FORWARD_RETRY_MAX_SECONDS": "1",
+        "WAZZUP_CONSUMER_NAME": f"test-{uuid.uuid4().hex[:8]}",
+        "WAZZUP_RATE_LIMIT_WINDOW_SECONDS": "1",
+        "WAZZUP_RETRY_BACKOFF_SECONDS": "0.2",
+        "WAZZUP_FORWARD_RETRY_MAX_SECONDS": "1",
         **overrides,
     }
 

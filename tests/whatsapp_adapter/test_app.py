@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import redis
 from pydantic import ValidationError
 
 from tests.conftest import redis_url
-from tests.support.servers import free_port, wait_until
+from tests.support.servers import ROOT, free_port, wait_until
 from tests.support.wazzup_emulator import WazzupEmulator
 from tests.whatsapp_adapter.conftest import WEBHOOK_SECRET, Adapter, inbound_entries, new_chat
 from whatsapp_adapter import keys
@@ -174,3 +175,65 @@ def test_production_refuses_development_secrets() -> None:
     for weak in weak_values:
         with pytest.raises(ValidationError):
             WhatsAppSettings(_env_file=None, parley_env="production", **{**real, **weak})
+
+
+def env_example_names(*sections: str) -> set[str]:
+    """The names `.env.example` sets under these `# --- <section>` headings."""
+    names: set[str] = set()
+    current = ""
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.startswith("# --- "):
+            current = line[len("# --- ") :]
+        elif "=" in line and not line.startswith("#") and current.startswith(sections):
+            names.add(line.split("=", 1)[0])
+    return names
+
+
+#: Each name `.env.example` documents for the adapter → (field, value written in .env, value held).
+DOCUMENTED: dict[str, tuple[str, str, object]] = {
+    "WHATSAPP_HOST": ("whatsapp_host", "127.0.0.2", "127.0.0.2"),
+    "WHATSAPP_PORT": ("whatsapp_port", "18010", 18010),
+    "WAZZUP_API_KEY": ("wazzup_api_key", "documented-key", "documented-key"),
+    "WAZZUP_API_BASE": ("wazzup_api_base", "http://wazzup.local/v3", "http://wazzup.local/v3"),
+    "WAZZUP_CHANNEL_ID": ("wazzup_channel_id", "channel-7", "channel-7"),
+    "WAZZUP_CRM_KEY": ("wazzup_crm_key", "crm-7", "crm-7"),
+    "WAZZUP_WEBHOOK_SECRET": ("webhook_secret", "documented-webhook-secret", "documented-webhook-secret"),
+    "WAZZUP_PUBLIC_URL": ("public_url", "https://bot.example.com", "https://bot.example.com"),
+    "WAZZUP_RATE_LIMIT_WINDOW_SECONDS": ("rate_limit_window_seconds", "7", 7.0),
+    "WAZZUP_SEND_ATTEMPTS": ("send_attempts", "3", 3),
+    "WAZZUP_SEND_TIMEOUT_SECONDS": ("send_timeout_seconds", "12", 12.0),
+    "WAZZUP_CONSUMER_NAME": ("consumer_name", "whatsapp-7", "whatsapp-7"),
+    "STT_BASE_URL": ("stt_base_url", "http://stt.local/v1", "http://stt.local/v1"),
+    "STT_API_KEY": ("stt_api_key", "stt-key", "stt-key"),
+    "STT_MODEL": ("stt_model", "whisper-large", "whisper-large"),
+    "SERVICE_TOKEN": ("gateway_token", "the-real-service-token", "the-real-service-token"),
+    "REDIS_URL": ("redis_url", "redis://gateway-redis:6379/3", "redis://gateway-redis:6379/3"),
+    "GATEWAY_URL": ("gateway_url", "http://127.0.0.1:18700", "http://127.0.0.1:18700"),
+}
+
+
+def test_the_names_env_example_documents_reach_the_settings_and_older_names_still_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert env_example_names("whatsapp_adapter", "channel adapters") <= set(DOCUMENTED)
+    for name in [*DOCUMENTED, "WEBHOOK_SECRET", "PUBLIC_URL", "GATEWAY_TOKEN", "CONSUMER_NAME"]:
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, (_f, value, _e) in DOCUMENTED.items()))
+    settings = WhatsAppSettings(_env_file=env_file)
+    assert {name: getattr(settings, field) for name, (field, _v, _e) in DOCUMENTED.items()} == {
+        name: expected for name, (_f, _v, expected) in DOCUMENTED.items()
+    }
+    # `NAME=` lines as .env.example has them are "not set": the defaults apply.
+    env_file.write_text("WAZZUP_WEBHOOK_SECRET=\nWAZZUP_CHANNEL_ID=\n")
+    assert WhatsAppSettings(_env_file=env_file).wazzup_channel_id is None
+    # The unprefixed names of older setups are still read; a documented name set as well wins.
+    env_file.write_text("WAZZUP_PUBLIC_URL=https://documented.example.com\n")
+    for name, value in {"WEBHOOK_SECRET": "old-secret", "PUBLIC_URL": "https://old", "GATEWAY_TOKEN": "old"}.items():
+        monkeypatch.setenv(name, value)
+    older = WhatsAppSettings(_env_file=env_file)
+    assert (older.webhook_secret, older.public_url, older.gateway_token) == (
+        "old-secret",
+        "https://documented.example.com",
+        "old",
+    )

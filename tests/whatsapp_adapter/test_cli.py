@@ -27,14 +27,17 @@ def test_register_webhook_passes_wazzups_test_ping_and_show_webhook_reports_it(
     adapter: Adapter, emulator: WazzupEmulator
 ) -> None:
     emulator.webhooks_uri = None
-    registered = cli(adapter, "register-webhook", PUBLIC_URL=adapter.url)
+    registered = cli(adapter, "register-webhook", WAZZUP_PUBLIC_URL=adapter.url)
     assert registered.returncode == 0, registered.stderr
     assert WEBHOOK_SECRET not in registered.stdout  # the secret is not printed
     assert emulator.webhooks_uri == adapter.webhook_url
     assert emulator.subscriptions["messagesAndStatuses"] is True
     shown = cli(adapter, "show-webhook")
     assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["webhooksUri"] == adapter.webhook_url
+    # Nor by show-webhook: the URL Wazzup holds, with the secret in it, is shown masked.
+    assert WEBHOOK_SECRET not in shown.stdout + shown.stderr
+    masked = adapter.webhook_url.replace(WEBHOOK_SECRET, "<WAZZUP_WEBHOOK_SECRET>")
+    assert json.loads(shown.stdout)["webhooksUri"] == masked
 
 
 def test_registering_a_url_that_does_not_answer_the_ping_fails_clearly(
@@ -45,7 +48,7 @@ def test_registering_a_url_that_does_not_answer_the_ping_fails_clearly(
     assert refused.returncode == 1 and "testPostNotPassed" in refused.stderr
     assert emulator.webhooks_uri == before
     missing = cli(adapter, "register-webhook")
-    assert missing.returncode == 1 and "PUBLIC_URL" in missing.stderr
+    assert missing.returncode == 1 and "WAZZUP_PUBLIC_URL" in missing.stderr
 
 
 def test_channels_lists_each_channel_with_its_state(adapter: Adapter, emulator: WazzupEmulator) -> None:

@@ -51,7 +51,11 @@ def test_a_send_cut_by_a_crash_is_finished_once_after_the_restart(
     emulator.wait_sent(chat)
     if comes_back_as == "another instance":
         adapter = Adapter(
-            env={**adapter.env, "CONSUMER_NAME": f"test-{uuid.uuid4().hex[:8]}", "RECLAIM_IDLE_SECONDS": "1"},
+            env={
+                **adapter.env,
+                "WAZZUP_CONSUMER_NAME": f"test-{uuid.uuid4().hex[:8]}",
+                "WAZZUP_RECLAIM_IDLE_SECONDS": "1",
+            },
             workdir=tmp_path,
             port=adapter.port,  # where the webhook is registered
         )
