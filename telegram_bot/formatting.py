@@ -18,9 +18,6 @@ _ALLOWED_TAG = re.compile(
     r"</?(?:b|strong|i|em|u|ins|s|strike|del|code|pre|blockquote|tg-spoiler)>|<a href=\"https?://[^\"<>\s]+\">|</a>",
     re.IGNORECASE,
 )
-_ANY_ALLOWED_TAG = re.compile(
-    r"</?(?:b|strong|i|em|u|ins|s|strike|del|code|pre|blockquote|tg-spoiler|a)(?:\s[^<>]*)?>", re.IGNORECASE
-)
 _FENCE = re.compile(r"```[a-zA-Z0-9_+-]*\n?(.*?)```", re.DOTALL)
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.DOTALL)
@@ -64,11 +61,6 @@ def _link_html(match: re.Match[str]) -> str:
     return f'<a href="{html.escape(url)}">{shown}</a>' if url else shown
 
 
-def _link_text(match: re.Match[str]) -> str:
-    label, url = _link_parts(match.group(1), match.group(2))
-    return f"{label} ({url})" if url else label
-
-
 def to_telegram_html(text: str) -> str:
     """Telegram HTML for a model's answer; text outside known tags is always escaped."""
     placeholders: list[str] = []
@@ -86,15 +78,6 @@ def to_telegram_html(text: str) -> str:
     text = _BOLD.sub(r"<b>\1</b>", text)
     text = _ITALIC.sub(r"<i>\1</i>", text)
     return re.sub("\x00(\\d+)\x00", lambda m: placeholders[int(m.group(1))], text)
-
-
-def plain_text(text: str) -> str:
-    """The answer without any markup: what is sent when Telegram refuses the HTML."""
-    text = _ANY_ALLOWED_TAG.sub("", text)
-    text = _LINK.sub(_link_text, text)
-    text = text.replace("**", "")
-    text = html.unescape(text)
-    return text.strip() or "…"
 
 
 # ---- parts of what is sent -------------------------------------------------------------------
