@@ -69,6 +69,12 @@ class Source(BaseModel):
     excerpt: str
 
 
+#: How an answer was made, in the order the worker tries: composed from the product rows (catalog),
+#: a stored question/answer pair (curated), written by a model and checked against its sources
+#: (generated), the best sentences of the best excerpt (extractive), or "I don't know" (fallback).
+AnswerPath = Literal["catalog", "curated", "generated", "extractive", "fallback"]
+
+
 class Timings(BaseModel):
     queue_wait_ms: float | None = None
     retrieval_ms: float | None = None
@@ -83,6 +89,8 @@ class Timings(BaseModel):
     #: Which provider of the chain answered, and after how many attempts.
     provider: str | None = None
     llm_attempts: int | None = None
+    #: Which way the answer was made (DESIGN.md "How an answer is made"); None: before issue #16.
+    answer_path: AnswerPath | None = None
 
 
 class TaskOut(BaseModel):
@@ -283,6 +291,8 @@ class TaskCompletion(BaseModel):
     answer: str
     sources: list[Source]
     timings: Timings
+    #: Parley could not answer from the business's data (the honest fallback): a person should.
+    needs_person: bool = False
     #: The claim's attempt: a worker whose task was claimed again since cannot finish it. None: any holder.
     attempt: int | None = None
 
