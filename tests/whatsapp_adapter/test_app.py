@@ -237,3 +237,14 @@ def test_the_names_env_example_documents_reach_the_settings_and_older_names_stil
         "https://documented.example.com",
         "old",
     )
+
+
+def test_a_lone_surrogate_in_a_customers_text_is_replaced_not_dropped(
+    adapter: Adapter, emulator: WazzupEmulator
+) -> None:
+    """`\\ud800` in the webhook's JSON: the message is answered (the odd character as U+FFFD), not skipped."""
+    chat = new_chat()
+    _message_id, response = emulator.customer_writes(chat, "Do you deliver to Dubai? \ud800")
+    assert response.status_code == 200 and response.json()["accepted"] == 1
+    sent = emulator.wait_sent(chat)
+    assert len(sent) == 1 and sent[0]["text"] == DEFAULT_ANSWER
