@@ -14,7 +14,8 @@ import redis
 from pydantic import ValidationError
 
 from tests.conftest import redis_url
-from tests.support.servers import ROOT, free_port, wait_until
+from tests.support.env_example import env_example_names
+from tests.support.servers import free_port, wait_until
 from tests.support.wazzup_emulator import WazzupEmulator
 from tests.whatsapp_adapter.conftest import WEBHOOK_SECRET, Adapter, inbound_entries, new_chat
 from whatsapp_adapter import keys
@@ -175,18 +176,6 @@ def test_production_refuses_development_secrets() -> None:
     for weak in weak_values:
         with pytest.raises(ValidationError):
             WhatsAppSettings(_env_file=None, parley_env="production", **{**real, **weak})
-
-
-def env_example_names(*sections: str) -> set[str]:
-    """The names `.env.example` sets under these `# --- <section>` headings."""
-    names: set[str] = set()
-    current = ""
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        if line.startswith("# --- "):
-            current = line[len("# --- ") :]
-        elif "=" in line and not line.startswith("#") and current.startswith(sections):
-            names.add(line.split("=", 1)[0])
-    return names
 
 
 #: Each name `.env.example` documents for the adapter → (field, value written in .env, value held).
