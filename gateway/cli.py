@@ -21,6 +21,7 @@ from gateway.auth import PARTNER_SCOPES, Scope
 from gateway.db import make_engine, make_sessionmaker
 from gateway.schemas import ApiKeyCreated, TenantCreated
 from gateway.services import api_keys, tenants
+from gateway.services.safe_http import callback_url_problem
 from gateway.settings import GatewaySettings
 
 
@@ -101,6 +102,11 @@ async def _keys(args: argparse.Namespace, settings: GatewaySettings, session: As
             return 1
         _print(key_out(await api_keys.revoke_key(session, key=key)))
         return 0
+    if args.callback_url is not None:
+        problem = await callback_url_problem(args.callback_url, allow_private=settings.callback_allow_private_urls)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 1
     created = await api_keys.create_key(
         session,
         tenant_id=tenant_id,

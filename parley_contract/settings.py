@@ -109,6 +109,19 @@ class PrefixedSettings(ServiceSettings):
         return init_settings, env_settings, dotenv_settings, *unprefixed, file_secret_settings
 
 
+def prefixed_config(env_prefix: str) -> SettingsConfigDict:
+    """The model_config of a `PrefixedSettings` class: its prefix, the shared `.env`, and `NAME=`
+    (as .env.example writes it) meaning not set, so the default applies."""
+    return SettingsConfigDict(
+        env_prefix=env_prefix,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+        validate_by_name=True,
+    )
+
+
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 

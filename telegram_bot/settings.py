@@ -11,22 +11,14 @@ import socket
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
 
-from parley_contract.settings import DEV_SECRETS, PrefixedSettings
+from parley_contract.settings import DEV_SECRETS, PrefixedSettings, prefixed_config
 
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class BotSettings(PrefixedSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="TELEGRAM_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        env_ignore_empty=True,  # `NAME=` as .env.example writes it: not set, the default applies
-        validate_by_name=True,
-    )
+    model_config = prefixed_config("TELEGRAM_")
 
     #: Log message text and phone numbers (debugging only); otherwise they are redacted.
     log_content: bool = False

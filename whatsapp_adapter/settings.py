@@ -10,23 +10,15 @@ from __future__ import annotations
 import socket
 
 from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import SettingsConfigDict
 
-from parley_contract.settings import DEV_SECRETS, PrefixedSettings
+from parley_contract.settings import DEV_SECRETS, PrefixedSettings, prefixed_config
 
 DEV_WEBHOOK_SECRET = "dev-webhook-secret"
 WAZZUP_TEXT_LIMIT = 10_000
 
 
 class WhatsAppSettings(PrefixedSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="WAZZUP_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        env_ignore_empty=True,  # `NAME=` as .env.example writes it: not set, the default applies
-        validate_by_name=True,
-    )
+    model_config = prefixed_config("WAZZUP_")
 
     #: Log message text and phone numbers (debugging only); otherwise they are redacted.
     log_content: bool = False

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -35,7 +37,7 @@ from gateway.services.safe_http import (
 )
 from tests.conftest import redis_url
 from tests.support.callback_receiver import CallbackReceiver
-from tests.support.servers import wait_until
+from tests.support.servers import ROOT, wait_until
 from tests.support.stack import Stack, gateway_settings
 
 PARTNER_HOST = "hooks.partner.example"
@@ -547,3 +549,21 @@ def test_private_urls_are_accepted_only_when_allowed() -> None:
         assert asyncio.run(callback_url_problem(url, allow_private=False)), url
     assert asyncio.run(callback_url_problem("ftp://example.com/", allow_private=True))
     assert gateway_settings(database_url="sqlite://", redis_url="redis://x").callback_allow_private_urls is False
+
+
+def test_the_cli_refuses_a_private_callback_url(gateway: Stack) -> None:
+    """The operator's shell is held to the same rule as the admin API (the send-time check stays)."""
+    tenant = gateway.new_tenant()
+    command = [sys.executable, "-m", "gateway", "keys", "create", "--tenant", tenant["id"], "--name", "cb"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": gateway.settings.database_url}
+    refused = subprocess.run(
+        [*command, "--scope", "tasks:read", "--callback-url", "http://169.254.169.254/latest/meta-data"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 1 and "169.254.169.254" not in refused.stdout, refused.stdout + refused.stderr
+    assert refused.stderr.strip(), "the refusal says why"
+    keys = gateway.client("admin").get(f"/api/v1/admin/tenants/{tenant['id']}/keys").json()
+    assert keys == []

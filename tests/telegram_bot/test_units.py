@@ -22,7 +22,7 @@ from telegram_bot.settings import BotSettings
 from telegram_bot.store import ReplyTarget, Store
 from telegram_bot.typing_indicator import TypingIndicator
 from tests.conftest import redis_url
-from tests.support.servers import ROOT
+from tests.support.env_example import env_example_names
 from tests.support.telegram_emulator import TelegramEmulator
 from tests.telegram_bot.conftest import new_chat_id
 
@@ -230,18 +230,6 @@ def test_settings_refuse_a_webhook_without_secret_and_dev_tokens_in_production()
         BotSettings(**base, parley_env="production")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="BOT_TOKEN"):
         BotSettings(_env_file=None, bot_token="no-colon")
-
-
-def env_example_names(*sections: str) -> set[str]:
-    """The names `.env.example` sets under these `# --- <section>` headings."""
-    names: set[str] = set()
-    current = ""
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        if line.startswith("# --- "):
-            current = line[len("# --- ") :]
-        elif "=" in line and not line.startswith("#") and current.startswith(sections):
-            names.add(line.split("=", 1)[0])
-    return names
 
 
 #: Each documented name → (field, value written in .env, value the settings must hold).

@@ -14,7 +14,8 @@ import redis
 from pydantic import ValidationError
 
 from tests.conftest import redis_url
-from tests.support.servers import ROOT, free_port, wait_until
+from tests.support.env_example import env_example_names
+from tests.support.servers import free_port, wait_until
 from tests.support.wazzup_emulator import WazzupEmulator
 from tests.whatsapp_adapter.conftest import WEBHOOK_SECRET, Adapter, inbound_entries, new_chat
 from whatsapp_adapter import keys
@@ -177,18 +178,6 @@ def test_production_refuses_development_secrets() -> None:
             WhatsAppSettings(_env_file=None, parley_env="production", **{**real, **weak})
 
 
-def env_example_names(*sections: str) -> set[str]:
-    """The names `.env.example` sets under these `# --- <section>` headings."""
-    names: set[str] = set()
-    current = ""
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        if line.startswith("# --- "):
-            current = line[len("# --- ") :]
-        elif "=" in line and not line.startswith("#") and current.startswith(sections):
-            names.add(line.split("=", 1)[0])
-    return names
-
-
 #: Each name `.env.example` documents for the adapter → (field, value written in .env, value held).
 DOCUMENTED: dict[str, tuple[str, str, object]] = {
     "WHATSAPP_HOST": ("whatsapp_host", "127.0.0.2", "127.0.0.2"),
@@ -237,3 +226,14 @@ def test_the_names_env_example_documents_reach_the_settings_and_older_names_stil
         "https://documented.example.com",
         "old",
     )
+
+
+def test_a_lone_surrogate_in_a_customers_text_is_replaced_not_dropped(
+    adapter: Adapter, emulator: WazzupEmulator
+) -> None:
+    """`\\ud800` in the webhook's JSON: the message is answered (the odd character as U+FFFD), not skipped."""
+    chat = new_chat()
+    _message_id, response = emulator.customer_writes(chat, "Do you deliver to Dubai? \ud800")
+    assert response.status_code == 200 and response.json()["accepted"] == 1
+    sent = emulator.wait_sent(chat)
+    assert len(sent) == 1 and sent[0]["text"] == DEFAULT_ANSWER
