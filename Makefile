@@ -11,7 +11,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=O
 
 setup: $(STAMP)
 
-# One pip command for all pins: resolved together they fit (see README, "Dependencies").
+# One pip command for all pins: resolved together they fit (see docs/CONTRIBUTING.md, "Dependencies").
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock

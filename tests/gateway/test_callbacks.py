@@ -39,10 +39,10 @@ def receiver() -> Iterator[CallbackReceiver]:
 
 
 def readme_verify() -> Callable[..., bool]:
-    """The verification function the README shows partners, run as they would copy it."""
-    section = (ROOT / "README.md").read_text().split("### Callbacks", 1)[1].split("\n### ", 1)[0]
+    """The verification function docs/API.md shows partners, run as they would copy it."""
+    section = (ROOT / "docs" / "API.md").read_text().split("### Callbacks", 1)[1].split("\n### ", 1)[0]
     code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code is not None, "the README's Callbacks section has no Python snippet"
+    assert code is not None, "the Callbacks section of docs/API.md has no Python snippet"
     namespace: dict[str, Any] = {}
     exec(code.group(1), namespace)
     found: Callable[..., bool] = namespace["verify_parley"]
