@@ -16,14 +16,19 @@ from pathlib import PurePath
 MAX_QUESTION_CHARS = 300
 MAX_ANSWER_CHARS = 4000
 
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: Words a question starts with although it may lack its "?" (en, ar, ru).
-_INTERROGATIVES = frozenset(
+_INTERROGATIVES = _word_set(
     """
     what which who whom whose when where why how is are am was were do does did can could may might
     should shall will would have has had
     ما ماذا من متى أين اين لماذا كيف كم هل أي اي
     что кто когда где почему зачем как какой какая какое какие сколько ли можно есть чем куда откуда
-    """.split()
+    """
 )
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<text>.+?)\s*#*\s*$")

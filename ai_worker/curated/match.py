@@ -30,8 +30,13 @@ from rapidfuzz import fuzz, utils
 #: Embeds texts (normalised vectors), e.g. `SentenceTransformerEmbedder.embed`.
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: Words that carry no subject: a question may use any of them without its pair mentioning it.
-_GENERIC_WORDS = frozenset(
+_GENERIC_WORDS = _word_set(
     """
     a an the i you your yours we our ours us my me mine it its this that these those there here
     is are am was were be been being do does did done doing can could will would should shall may might must
@@ -41,7 +46,7 @@ _GENERIC_WORDS = frozenset(
     ما ماذا من متى أين اين لماذا كيف كم هل أي اي في على إلى الى عن مع و أو او لا نعم هذا هذه لديكم عندكم
     что кто когда где почему зачем как какой какая какое какие сколько ли можно есть чем куда откуда
     я вы ты мы у в на с и или не да нет это этот эта вас вам ваш ваша ваши мне меня для по о об от до
-    """.split()
+    """
 )
 _STEMMERS = {"en": "english", "ar": "arabic", "ru": "russian"}
 #: A word counts as present when it is this close (rapidfuzz ratio) to a word of the pair.
