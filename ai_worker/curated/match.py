@@ -22,13 +22,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
 import Stemmer
 from rapidfuzz import fuzz, utils
 
 #: Embeds texts (normalised vectors), e.g. `SentenceTransformerEmbedder.embed`.
-Embed = Callable[[list[str]], Sequence[Sequence[float]]]
+Embed = Callable[[list[str]], Sequence[Any]]
 
 
 def _word_set(text: str) -> frozenset[str]:
