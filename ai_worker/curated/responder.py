@@ -5,11 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ai_worker.answers.base import Answer, Question
+from ai_worker.curated.ingest import fetch_entries
 from ai_worker.curated.match import CuratedEntry, CuratedIndex, Embed, MatchThresholds
 from ai_worker.curated.sentences import relevant_sentences
+from ai_worker.settings import WorkerSettings
+from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.schemas import AnswerPath, Source
+
+if TYPE_CHECKING:
+    from ai_worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +79,23 @@ class CuratedResponder:
             excerpt=f"{entry.question}\n{entry.answer}"[:400],
         )
         return Answer(text=text, path=self.path, sources=[source])
+
+
+def thresholds_from(settings: WorkerSettings) -> MatchThresholds:
+    return MatchThresholds(
+        close=settings.curated_min_cosine,
+        strong=settings.curated_strong_cosine,
+        other_language_ratio=settings.curated_other_language_ratio,
+    )
+
+
+def curated_responder(rt: Runtime) -> CuratedResponder:
+    """The curated path of a loaded worker: the tenant's answers read over the internal API, cached
+    until the tenant's knowledge version changes, matched with the worker's embedder."""
+    embed = rt.store.embedder.embed
+    cache = CuratedCache(
+        fetch=lambda tenant_id: fetch_entries(rt.gateway, tenant_id),
+        version_of=lambda tenant_id: int(rt.redis.get(KNOWLEDGE_VERSION_PREFIX + tenant_id) or 0),
+        embed=embed,
+    )
+    return CuratedResponder(cache=cache, embed=embed, thresholds=thresholds_from(rt.settings))

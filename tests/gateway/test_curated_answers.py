@@ -10,10 +10,14 @@ from typing import Any
 import pytest
 import redis
 
+from ai_worker import runtime
+from ai_worker.answers.base import Question
 from ai_worker.curated.ingest import fetch_entries, remove_document_pairs, sync_document_pairs
-from ai_worker.curated.responder import CuratedCache
+from ai_worker.curated.responder import CuratedCache, curated_responder, thresholds_from
 from ai_worker.gateway_client import GatewayClient
+from ai_worker.settings import WorkerSettings
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
+from parley_contract.schemas import TenantSettings
 from tests.conftest import fresh_postgres_database, redis_url
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
 from tests.support.stack import SAMPLE_KB, TOKENS, Stack, start_stack
@@ -262,3 +266,34 @@ def test_unknown_tenant_is_404_for_the_operator(stack: Stack) -> None:
 def test_answer_ids_are_bounded(stack: Stack) -> None:
     tenant = new_tenant(stack)
     assert tenant.admin.get(tenant.url(f"{CURATED}/{'x' * 33}")).status_code == 422
+
+
+def test_a_loaded_worker_answers_with_staffs_curated_answer(sqlite_stack: Stack, tmp_path: Path) -> None:
+    """The responder the lead wires in, built from a worker runtime on this gateway."""
+    settings = WorkerSettings(
+        _env_file=None,
+        parley_env="test",
+        redis_url=sqlite_stack.settings.redis_url,
+        gateway_url=sqlite_stack.url,
+        worker_token=TOKENS["worker"],
+        chroma_path=str(tmp_path / "chroma"),
+        curated_min_cosine=0.7,
+    )
+    assert thresholds_from(settings).close == 0.7
+    rt = runtime.load(settings, with_llm=False)
+    try:
+        responder = curated_responder(rt)
+        tenant = new_tenant(sqlite_stack)
+        question = Question(tenant_id=tenant.id, text="Are you open on Eid?", language="en", settings=TenantSettings())
+        assert responder.respond(question) is None
+        made = tenant.admin.post(
+            tenant.url(CURATED), json={"question": "Do you open on Eid?", "answer": "Closed on Eid day one."}
+        ).json()
+        answer = responder.respond(question)
+        assert answer is not None and answer.path == "curated" and answer.text == "Closed on Eid day one."
+        assert answer.sources[0].chunk_id == f"curated:{made['id']}"
+        # Deleted by staff: the next question no longer gets it.
+        tenant.admin.delete(tenant.url(f"{CURATED}/{made['id']}"))
+        assert responder.respond(question) is None
+    finally:
+        rt.close()
