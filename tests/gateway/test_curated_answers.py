@@ -3,6 +3,9 @@ on SQLite and on PostgreSQL; the worker's cache reading them through its real ga
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,29 +23,30 @@ from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.schemas import TenantSettings
 from tests.conftest import fresh_postgres_database, redis_url
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
+from tests.support.servers import ROOT
 from tests.support.stack import SAMPLE_KB, TOKENS, Stack, start_stack
 
 CURATED = "/curated-answers"
 
 
 @pytest.fixture(scope="module")
-def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def curated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = Path(tmp_path_factory.mktemp("curated-sqlite"))
     stack = start_stack(
-        name="curated-sqlite", workdir=workdir, database_url=f"sqlite:///{workdir / 'p.db'}", redis_url=redis_url(11)
+        name="curated-sqlite", workdir=workdir, database_url=f"sqlite:///{workdir / 'p.db'}", redis_url=redis_url(14)
     )
     yield stack
     stack.close()
 
 
 @pytest.fixture(scope="module")
-def postgres_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def curated_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with fresh_postgres_database("parley_curated") as database_url:
         stack = start_stack(
             name="curated-postgres",
             workdir=Path(tmp_path_factory.mktemp("curated-postgres")),
             database_url=database_url,
-            redis_url=redis_url(12),
+            redis_url=redis_url(13),
         )
         yield stack
         stack.close()
@@ -50,7 +54,9 @@ def postgres_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def stack(request: pytest.FixtureRequest) -> Stack:
-    found: Stack = request.getfixturevalue(f"{request.param}_stack")
+    """This module's gateway on each database (named apart from tests/conftest.py's session stacks,
+    which hold a worker; the Redis databases are ones only module-scoped stacks use)."""
+    found: Stack = request.getfixturevalue(f"curated_{request.param}")
     return found
 
 
@@ -268,13 +274,13 @@ def test_answer_ids_are_bounded(stack: Stack) -> None:
     assert tenant.admin.get(tenant.url(f"{CURATED}/{'x' * 33}")).status_code == 422
 
 
-def test_a_loaded_worker_answers_with_staffs_curated_answer(sqlite_stack: Stack, tmp_path: Path) -> None:
+def test_a_loaded_worker_answers_with_staffs_curated_answer(curated_sqlite: Stack, tmp_path: Path) -> None:
     """The responder the lead wires in, built from a worker runtime on this gateway."""
     settings = WorkerSettings(
         _env_file=None,
         parley_env="test",
-        redis_url=sqlite_stack.settings.redis_url,
-        gateway_url=sqlite_stack.url,
+        redis_url=curated_sqlite.settings.redis_url,
+        gateway_url=curated_sqlite.url,
         worker_token=TOKENS["worker"],
         chroma_path=str(tmp_path / "chroma"),
         curated_min_cosine=0.7,
@@ -283,7 +289,7 @@ def test_a_loaded_worker_answers_with_staffs_curated_answer(sqlite_stack: Stack,
     rt = runtime.load(settings, with_llm=False)
     try:
         responder = curated_responder(rt)
-        tenant = new_tenant(sqlite_stack)
+        tenant = new_tenant(curated_sqlite)
         question = Question(tenant_id=tenant.id, text="Are you open on Eid?", language="en", settings=TenantSettings())
         assert responder.respond(question) is None
         made = tenant.admin.post(
@@ -297,3 +303,26 @@ def test_a_loaded_worker_answers_with_staffs_curated_answer(sqlite_stack: Stack,
         assert responder.respond(question) is None
     finally:
         rt.close()
+
+
+def test_the_cli_sends_the_faqs_pairs_too(curated_sqlite: Stack, tmp_path: Path) -> None:
+    """`make run` loads sample_kb/ with `python -m ai_worker ingest`: its FAQ's pairs arrive as well."""
+    tenant = new_tenant(curated_sqlite)
+    result = subprocess.run(
+        [sys.executable, "-m", "ai_worker", "ingest", str(SAMPLE_KB / "faq.md"), "--tenant", tenant.id],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "HF_HUB_OFFLINE": "1",
+            **curated_sqlite.cli_env(),
+            "CHROMA_PATH": str(tmp_path / "chroma"),
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = tenant.admin.get(tenant.url(CURATED)).json()
+    sources = {a["source"] for a in stored}
+    assert len(stored) == 26 and len(sources) == 1 and sources != {"staff"}
