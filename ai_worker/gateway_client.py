@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
+from parley_contract.curated import CuratedAnswerOut, DocumentCuratedPairs
 from parley_contract.logging import request_id_headers
 from parley_contract.schemas import (
     DocumentAccepted,
@@ -146,3 +147,19 @@ class GatewayClient:
             files={"file": (path.name, path.read_bytes())},
         )
         return DocumentAccepted.model_validate_json(self._ok(response).content)
+
+    # --- Curated answers (issue #16) ---
+
+    def put_curated_pairs(self, document_id: str, pairs: DocumentCuratedPairs) -> None:
+        """The pairs extracted from the document replace its earlier ones."""
+        self._ok(self._request("PUT", f"documents/{document_id}/curated-answers", **_json(pairs)))
+
+    def curated_pairs_deleted(self, document_id: str) -> None:
+        self._ok(self._request("DELETE", f"documents/{document_id}/curated-answers"))
+
+    def curated_answers(self, tenant_id: str) -> list[CuratedAnswerOut]:
+        response = self._ok(self._request("GET", f"tenants/{quote(tenant_id, safe='')}/curated-answers"))
+        return _CURATED_LIST.validate_json(response.content)
+
+
+_CURATED_LIST = TypeAdapter(list[CuratedAnswerOut])

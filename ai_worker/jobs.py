@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ai_worker import runtime
+from ai_worker.curated.ingest import remove_document_pairs, sync_document_pairs
 from ai_worker.gateway_client import ClaimDeferred
 from ai_worker.ingestion.parsers import UnreadableDocument
 from ai_worker.ingestion.pipeline import ingest, parse_limits
@@ -217,6 +218,7 @@ def ingest_document(document_id: str) -> dict[str, Any]:
     except UnreadableDocument as exc:  # DocumentOverLimit too: the reason is shown in the document's status
         rt.gateway.document_ingested(document_id, DocumentIngested(status="failed", error=str(exc)))
         return {"document_id": document_id, "outcome": "failed", "error": str(exc)}
+    sync_document_pairs(rt.gateway, document_id=document_id, name=content.name, data=content.data)
     rt.knowledge_changed(content.tenant_id)
     rt.gateway.document_ingested(document_id, DocumentIngested(status="ready", chunk_count=outcome.chunk_count))
     return {"document_id": document_id, "outcome": "ready", "chunks": outcome.chunk_count, "added": outcome.added}
@@ -226,6 +228,7 @@ def ingest_document(document_id: str) -> dict[str, Any]:
 def delete_document(document_id: str, tenant_id: str) -> dict[str, Any]:
     rt = runtime.current()
     removed = rt.store.delete_document(tenant_id, document_id)
+    remove_document_pairs(rt.gateway, document_id=document_id)
     rt.knowledge_changed(tenant_id)
     rt.gateway.document_deleted(document_id)
     return {"document_id": document_id, "removed_chunks": removed}

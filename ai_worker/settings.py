@@ -63,3 +63,11 @@ class WorkerSettings(ServiceSettings):
     #: The parser's address space (0: no cap); it must hold the interpreter and pypdf (about 60 MB).
     ingest_parse_max_memory_mb: int = Field(default=1024, ge=0)
     retrieval_candidates: int = 20
+    # Curated answers (issue #16): how close a customer's question must be to a stored question.
+    #: MiniLM cosine at which a question matches when every word it names is in the pair
+    #: (measured on sample_kb/faq.md: see ai_worker/curated/match.py).
+    curated_min_cosine: float = Field(default=0.63, ge=0, le=1)
+    #: Cosine at which one word the pair never mentions is tolerated.
+    curated_strong_cosine: float = Field(default=0.80, ge=0, le=1)
+    #: A question the English-only embedder cannot read: rapidfuzz token_set_ratio (0-100) to the stored question.
+    curated_other_language_ratio: float = Field(default=90.0, ge=0, le=100)

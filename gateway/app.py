@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gateway.api import (
     admin_callbacks,
     admin_conversations,
+    admin_curated,
     admin_prompts,
     admin_tasks,
     admin_tenants,
@@ -167,6 +168,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         admin_prompts,
         admin_tasks,
         admin_conversations,
+        admin_curated,
     ):
         app.include_router(module.router, responses=LIMIT_RESPONSES)
     # The OpenAI-compatible routes document their own errors, in OpenAI's shape.

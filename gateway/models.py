@@ -189,3 +189,25 @@ class CallbackDelivery(SQLModel, table=True):
     last_status_code: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+# --- Curated answers (issue #16) ---
+
+
+class CuratedAnswer(SQLModel, table=True):
+    """A question → answer pair answered as written: extracted from a FAQ document or made by staff."""
+
+    __tablename__ = "curated_answers"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    question: str = Field(max_length=1000)
+    answer: str
+    #: The document id it was extracted from (replaced on re-ingestion, removed with the document), or "staff".
+    source: str = Field(default="staff", index=True, max_length=32)
+    #: Who made or last changed it: the API key's name for staff, "ingestion" for a document's pairs.
+    updated_by: str | None = Field(default=None, max_length=200)
+    #: The task whose answer this one corrects ("correct this answer"), if any.
+    task_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 
 from gateway.api.knowledge import UploadForm, store_upload, upload_parts
 from gateway.deps import AppState, EventsDep, InternalCaller, MetricsDep, RedisDep, SessionDep, SettingsDep, StateDep
-from gateway.services import knowledge
+from gateway.services import curated, knowledge
 from gateway.services.ordering import Deferred
 from gateway.services.quotas import record_tokens
 from gateway.services.replies import publish_reply
 from gateway.services.tasks import claim_task, complete_task, fail_task, mark_reply_published, renew_lease
 from gateway.services.wakeups import defer, wake_conversation
+from parley_contract.curated import CuratedAnswerOut, DocumentCuratedPairs
 from parley_contract.schemas import (
     DocumentAccepted,
     DocumentIngested,
@@ -175,3 +176,30 @@ async def document_deleted(document_id: str, _: InternalCaller, session: Session
     document = await knowledge.get_document(session, tenant_id=None, document_id=document_id)
     if document is not None:
         await knowledge.remove_document(session, document=document)
+
+
+# --- Curated answers (issue #16) ---
+
+
+@router.put("/documents/{document_id}/curated-answers", response_model=list[CuratedAnswerOut])
+async def document_curated_answers(
+    document_id: str, body: DocumentCuratedPairs, _: InternalCaller, session: SessionDep, redis: RedisDep
+) -> list[CuratedAnswerOut]:
+    """The pairs extracted from a document replace its earlier ones (the document's tenant owns them)."""
+    document = await _document(session, document_id)
+    rows = await curated.replace_document_pairs(
+        session, tenant_id=document.tenant_id, document_id=document.id, pairs=body.pairs
+    )
+    await curated.knowledge_changed(redis, tenant_id=document.tenant_id)
+    return [curated.answer_out(r) for r in rows]
+
+
+@router.delete("/documents/{document_id}/curated-answers", status_code=status.HTTP_204_NO_CONTENT)
+async def document_curated_answers_deleted(document_id: str, _: InternalCaller, session: SessionDep) -> None:
+    """The deleted document's pairs go with it (the worker bumps the tenant's knowledge version)."""
+    await curated.remove_document_pairs(session, document_id=document_id)
+
+
+@router.get("/tenants/{tenant_id}/curated-answers", response_model=list[CuratedAnswerOut])
+async def tenant_curated_answers(tenant_id: str, _: InternalCaller, session: SessionDep) -> list[CuratedAnswerOut]:
+    return [curated.answer_out(r) for r in await curated.list_answers(session, tenant_id=tenant_id)]

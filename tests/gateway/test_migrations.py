@@ -28,6 +28,7 @@ TABLES = {
     "api_key",
     "prompt_version",
     "callback_delivery",
+    "curated_answers",
     "alembic_version",
 }
 
