@@ -1,0 +1,29 @@
+"""The product catalog on the wire: rows the worker parses from a catalog file and the gateway stores."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ProductRow(BaseModel):
+    sku: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=300)
+    #: The price exactly as the row writes it ("4850", "1 290,50"): answers quote it, never a recomputed number.
+    price: str | None = Field(default=None, max_length=50)
+    currency: str | None = Field(default=None, max_length=10)
+    #: The quantity when the row gives one; None when it only says yes/no or nothing.
+    stock: int | None = None
+    in_stock: bool | None = None
+    category: str | None = Field(default=None, max_length=200)
+    #: Every other column, by its header as written.
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class CatalogRows(BaseModel):
+    """All the rows of one catalog document: rows of that document not listed here are removed."""
+
+    products: list[ProductRow] = Field(default_factory=list, max_length=50_000)
+
+
+class ProductsOut(BaseModel):
+    products: list[ProductRow]
