@@ -26,10 +26,10 @@ def test_sample_catalog_rows() -> None:
 
 def test_other_column_names_and_currency() -> None:
     csv = (
-        "Item ID;Title;Price (USD);Qty;Type;Duration\n"
-        "CL-001;Dental cleaning;120;yes;Dental;45 min\n"
-        'CL-002;Whitening;"1,250";no;Dental;90 min\n'
-    ).encode()
+        b"Item ID;Title;Price (USD);Qty;Type;Duration\n"
+        b"CL-001;Dental cleaning;120;yes;Dental;45 min\n"
+        b'CL-002;Whitening;"1,250";no;Dental;90 min\n'
+    )
     products = parse_catalog("prices.csv", csv) or []
     assert [(p.sku, p.name, p.price, p.currency, p.in_stock, p.category) for p in products] == [
         ("CL-001", "Dental cleaning", "120", "USD", True, "Dental"),
