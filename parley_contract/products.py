@@ -17,6 +17,9 @@ class ProductRow(BaseModel):
     category: str | None = Field(default=None, max_length=200)
     #: Every other column, by its header as written.
     attributes: dict[str, str] = Field(default_factory=dict)
+    #: The catalog document the row came from: filled by the gateway when it hands rows out.
+    document_id: str | None = None
+    document: str | None = None
 
 
 class CatalogRows(BaseModel):

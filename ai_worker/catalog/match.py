@@ -1,0 +1,201 @@
+"""A question → the products it is about: by SKU, by (misspelt, partial, transliterated) name, or by
+category and attributes with a price bound; and a product named that the catalog does not have.
+
+Name matching weighs each word of a product name by how rare it is in the catalog: "Liwa" names
+three products, "table" a dozen, so "the Liwa table" picks the Liwa table and "an oak table" names
+no product at all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ai_worker.catalog.columns import fold, price_value
+from ai_worker.catalog.text import STOPWORDS, word_matches, words
+from parley_contract.products import ProductRow
+
+#: A name word in at most this many product names identifies them ("Liwa", "Jumeirah").
+RARE_MAX_PRODUCTS = 3
+#: Products named by as many words as the best are listed together ("the Liwa" → table, chair, rug).
+TIE_MARGIN = 0.5
+#: Attribute values longer than this (descriptions) are not searched for attribute words.
+MAX_ATTRIBUTE_CHARS = 80
+MAX_LISTED = 5
+
+_BELOW = (
+    r"(?:under|below|less than|cheaper than|up to|max(?:imum)?|within"
+    r"|до|дешевле|меньше|не дороже|أقل من|تحت|حتى|بأقل من)"
+)
+_ABOVE = r"(?:over|above|more than|from|at least|от|дороже|больше|أكثر من|فوق|ابتداء من)"
+_AMOUNT = r"\s*(?:aed|usd|eur|\$|€|£|руб\w*|درهم)?\s*(\d[\d\s,.]*\d|\d)"
+
+
+@dataclass
+class Match:
+    """What the question is about. kind "none": not about a product the catalog can tell."""
+
+    kind: Literal["sku", "name", "filter", "unknown", "none"]
+    products: list[ProductRow] = field(default_factory=list)
+    #: For "unknown": the name the customer used; for "filter": the words it filtered by.
+    named: str = ""
+    max_price: float | None = None
+    min_price: float | None = None
+    more: int = 0
+
+
+def compact(text: str) -> str:
+    return re.sub(r"[\W_]+", "", fold(text)).upper()
+
+
+def by_sku(text: str, products: Sequence[ProductRow]) -> list[ProductRow]:
+    """Products whose SKU is written in the question, spaced, dashed or cased any way."""
+    question = compact(text)
+    found = []
+    for product in products:
+        sku = compact(product.sku)
+        if len(sku) >= 4 and any(c.isdigit() for c in sku) and sku in question:
+            found.append(product)
+    return found
+
+
+class NameIndex:
+    """Product name words with their rarity, built once per catalog."""
+
+    def __init__(self, products: Sequence[ProductRow]) -> None:
+        self.products = list(products)
+        self.names = [set(_name_words(p.name)) for p in self.products]
+        counts = Counter(word for name in self.names for word in name)
+        total = max(len(self.products), 1)
+        self.weight = {word: math.log(1 + total / count) for word, count in counts.items()}
+        self.rare = {word for word, count in counts.items() if count <= RARE_MAX_PRODUCTS}
+        self.categories = {fold(p.category) for p in self.products if p.category}
+
+    def scores(self, question_words: list[str]) -> list[tuple[float, bool, ProductRow]]:
+        """(name words matched + the share of the name's weight they carry, whether a rare word matched,
+        product), best first."""
+        scored = []
+        for product, name in zip(self.products, self.names, strict=True):
+            matched = {w for w in name if any(word_matches(q, w) for q in question_words)}
+            if matched:
+                share = sum(self.weight[w] for w in matched) / sum(self.weight[w] for w in name)
+                scored.append((len(matched) + share, bool(matched & self.rare), product))
+        return sorted(scored, key=lambda item: -item[0])
+
+    def known_word(self, word: str) -> bool:
+        return any(word_matches(word, w) for w in self.weight) or any(word in c.split() for c in self.categories)
+
+
+def _name_words(name: str) -> list[str]:
+    return [w for w in re.findall(r"\w+", fold(name)) if w not in STOPWORDS]
+
+
+def by_name(question_words: list[str], index: NameIndex) -> list[ProductRow]:
+    """The products the question names by a rare word of their names; several when they tie."""
+    named = [(share, product) for share, rare, product in index.scores(question_words) if rare]
+    if not named:
+        return []
+    best = named[0][0]
+    return [product for share, product in named if share >= best - TIE_MARGIN][:MAX_LISTED]
+
+
+def unknown_name(text: str, index: NameIndex) -> str:
+    """A capitalised word inside the sentence that no product, category or attribute has: "Oslo"."""
+    for sentence in re.split(r"[.?!؟\n]+", text):
+        tokens = re.findall(r"\w+", sentence)
+        for position, token in enumerate(tokens[1:], start=1):
+            if _looks_like_a_name(token) and not index.known_word(fold(token).rstrip("s")):
+                return _phrase(tokens[position:])
+    return ""
+
+
+def _looks_like_a_name(token: str) -> bool:
+    # Capitalised inside a sentence, not an acronym ("AED", "UAE") nor a short word.
+    return token[:1].isupper() and not token.isupper() and len(token) > 2 and token.lower() not in STOPWORDS
+
+
+def _phrase(tokens: list[str]) -> str:
+    """The unknown name with the words after it that still name a thing: "Oslo oak dining table"."""
+    kept = [tokens[0]]
+    for token in tokens[1:4]:
+        if token.lower() in STOPWORDS:
+            break
+        kept.append(token)
+    return " ".join(kept)
+
+
+def price_bounds(text: str) -> tuple[float | None, float | None]:
+    folded = fold(re.sub(r"(?<=\d),(?=\d{3})", "", text))
+    below = re.search(r"(?<!\w)" + _BELOW + _AMOUNT, folded)
+    above = re.search(r"(?<!\w)" + _ABOVE + _AMOUNT, folded)
+    return (
+        price_value(below.group(1)) if below else None,
+        price_value(above.group(1)) if above else None,
+    )
+
+
+def _facet_text(product: ProductRow) -> set[str]:
+    values = [product.name, product.category or ""] + [
+        v for v in product.attributes.values() if len(v) <= MAX_ATTRIBUTE_CHARS
+    ]
+    return {w for v in values for w in re.findall(r"\w+", fold(v))}
+
+
+def by_facets(
+    question_words: list[str], products: Sequence[ProductRow], *, max_price: float | None, min_price: float | None
+) -> tuple[list[ProductRow], list[str]]:
+    """Products having every catalog word of the question (category, material, colour) within the bounds."""
+    vocabulary = set().union(*(_facet_text(p) for p in products)) if products else set()
+    wanted = [q for q in question_words if not q.isdigit() and any(word_matches(q, v) for v in vocabulary)]
+    if not wanted:
+        return [], []
+    found = []
+    for product in products:
+        facets = _facet_text(product)
+        if not all(any(word_matches(q, f) for f in facets) for q in wanted):
+            continue
+        value = price_value(product.price) if product.price else None
+        if max_price is not None and (value is None or value > max_price):
+            continue
+        if min_price is not None and (value is None or value < min_price):
+            continue
+        found.append(product)
+    found.sort(key=lambda p: price_value(p.price or "") or 0.0)
+    return found, wanted
+
+
+def match(text: str, products: Sequence[ProductRow], *, listing: bool = False) -> Match:
+    """What the question asks about. `listing`: it asks what there is ("do you have …"), so a category
+    alone is enough to list products."""
+    if not products:
+        return Match("none")
+    skus = by_sku(text, products)
+    if skus:
+        return Match("sku", skus)
+    question_words = [w for w in words(text) if not w.isdigit()]
+    index = NameIndex(products)
+    named = by_name(question_words, index)
+    if named:
+        return Match("name", named)
+    max_price, min_price = price_bounds(text)
+    unknown = unknown_name(text, index)
+    if unknown:
+        closest = [p for share, _, p in index.scores(question_words)[:3]]
+        return Match("unknown", closest, named=unknown) if closest else Match("none")
+    if max_price is None and min_price is None and not listing:
+        return Match("none")
+    found, wanted = by_facets(question_words, products, max_price=max_price, min_price=min_price)
+    if not wanted:
+        return Match("none")
+    return Match(
+        "filter",
+        found[:MAX_LISTED],
+        named=" ".join(wanted),
+        max_price=max_price,
+        min_price=min_price,
+        more=max(len(found) - MAX_LISTED, 0),
+    )
