@@ -22,10 +22,18 @@ class ProductRow(BaseModel):
     document: str | None = None
 
 
-class CatalogRows(BaseModel):
-    """All the rows of one catalog document: rows of that document not listed here are removed."""
+class ProductBatch(BaseModel):
+    """Some rows of one catalog document, written by one ingestion (`generation`): a large catalog
+    is sent in several batches, then settled (ProductsSettle)."""
 
-    products: list[ProductRow] = Field(default_factory=list, max_length=50_000)
+    generation: str = Field(pattern=r"^[0-9a-f]{32}$")
+    products: list[ProductRow] = Field(default_factory=list, max_length=5_000)
+
+
+class ProductsSettle(BaseModel):
+    """The ingestion `generation` has sent every row: the document's other rows are removed."""
+
+    generation: str = Field(pattern=r"^[0-9a-f]{32}$")
 
 
 class ProductsOut(BaseModel):

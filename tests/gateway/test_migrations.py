@@ -28,6 +28,7 @@ TABLES = {
     "api_key",
     "prompt_version",
     "callback_delivery",
+    "products",
     "alembic_version",
 }
 
