@@ -217,9 +217,14 @@ def ingest_document(document_id: str) -> dict[str, Any]:
     except UnreadableDocument as exc:  # DocumentOverLimit too: the reason is shown in the document's status
         rt.gateway.document_ingested(document_id, DocumentIngested(status="failed", error=str(exc)))
         return {"document_id": document_id, "outcome": "failed", "error": str(exc)}
+    summary: dict[str, Any] = {"chunks": outcome.chunk_count, "added": outcome.added}
+    if outcome.products is not None or content.name.lower().endswith((".csv", ".xlsx")):
+        # A table that is no longer a catalog sends no rows: its old rows are removed.
+        removed = rt.gateway.document_products(document_id, outcome.products or [])
+        summary.update(products=len(outcome.products or []), products_removed=removed)
     rt.knowledge_changed(content.tenant_id)
     rt.gateway.document_ingested(document_id, DocumentIngested(status="ready", chunk_count=outcome.chunk_count))
-    return {"document_id": document_id, "outcome": "ready", "chunks": outcome.chunk_count, "added": outcome.added}
+    return {"document_id": document_id, "outcome": "ready", **summary}
 
 
 @observed_job

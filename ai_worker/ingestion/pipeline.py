@@ -10,6 +10,7 @@ from ai_worker.ingestion.isolated import parse_isolated
 from ai_worker.ingestion.parsers import ParseLimits
 from ai_worker.retrieval.store import VectorStore
 from ai_worker.settings import WorkerSettings
+from parley_contract.products import ProductRow
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,8 @@ class IngestOutcome:
     chunk_count: int
     added: int
     removed: int
+    #: The file's product rows when it is a catalog (CSV/XLSX); None for any other document.
+    products: list[ProductRow] | None = None
 
 
 def parse_limits(settings: WorkerSettings) -> ParseLimits:
@@ -53,4 +56,4 @@ def ingest(
     store.add(tenant_id, to_add, progress=progress)
     store.delete(tenant_id, stale)
     log.info("ingested %s: %d chunks (%d new, %d removed)", name, len(chunks), len(to_add), len(stale))
-    return IngestOutcome(chunk_count=len(chunks), added=len(to_add), removed=len(stale))
+    return IngestOutcome(chunk_count=len(chunks), added=len(to_add), removed=len(stale), products=parsed.products)
