@@ -6,13 +6,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
+from redis import Redis
 
+from ai_worker.gateway_client import GatewayClient, product_batches
+from ai_worker.runtime import Runtime
+from ai_worker.settings import WorkerSettings
+from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
+from parley_contract.products import ProductRow
 from tests.conftest import fresh_postgres_database, redis_url
-from tests.support.stack import Stack, start_stack
+from tests.support.stack import TOKENS, Stack, start_stack
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +155,55 @@ def test_bad_bodies_get_a_4xx(stack: Stack) -> None:
     assert worker.post(url, json={"generation": uuid.uuid4().hex, "products": [{"sku": ""}]}).status_code == 422
     missing = f"/internal/v1/documents/{uuid.uuid4().hex}/products"
     assert worker.post(missing, json={"generation": uuid.uuid4().hex, "products": []}).status_code == 404
+
+
+def test_the_worker_client_sends_a_large_catalog_in_batches(sqlite_stack: Stack) -> None:
+    """3000 rows are more than one request body may carry: the client batches them, then settles."""
+    tenant = sqlite_stack.new_tenant()["id"]
+    document = _document(sqlite_stack, tenant)
+    rows = [ProductRow(sku=f"S-{i:04d}", name=f"Sofa number {i} " + "x" * 60, price=str(i)) for i in range(3000)]
+    assert len(list(product_batches(rows))) > 1
+    client = GatewayClient(base_url=sqlite_stack.url, token=TOKENS["worker"])
+    try:
+        assert client.document_products(document, rows) == 0
+        assert len(client.products(tenant)) == 3000
+        assert client.document_products(document, rows[:10]) == 2990
+        assert [row.sku for row in client.products(tenant)] == [f"S-{i:04d}" for i in range(10)]
+    finally:
+        client.close()
+
+
+def test_product_batches_respect_the_size() -> None:
+    rows = [ProductRow(sku=f"S-{i}", name="n" * 100) for i in range(50)]
+    batches = list(product_batches(rows, max_bytes=1000))
+    assert [row for batch in batches for row in batch] == rows
+    assert all(sum(len(r.model_dump_json(exclude_none=True)) + 1 for r in batch) <= 1000 for batch in batches)
+
+
+def test_the_runtime_caches_products_per_knowledge_version(sqlite_stack: Stack) -> None:
+    tenant = sqlite_stack.new_tenant()["id"]
+    document = _document(sqlite_stack, tenant)
+    client = GatewayClient(base_url=sqlite_stack.url, token=TOKENS["worker"])
+    redis = Redis.from_url(sqlite_stack.settings.redis_url)
+    runtime = Runtime(
+        settings=WorkerSettings(),
+        redis=redis,
+        gateway=client,
+        store=cast(Any, None),
+        retriever=cast(Any, None),
+        llm=None,
+    )
+    try:
+        client.document_products(document, [ProductRow(sku="C-1", name="Chair")])
+        first = runtime.products_for(tenant)
+        assert [row.sku for row in first] == ["C-1"] and runtime.products_for(tenant) is first  # cached
+        client.document_products(document, [ProductRow(sku="C-2", name="Chair two")])
+        assert runtime.products_for(tenant) is first  # not re-read until the knowledge changes
+        runtime.knowledge_changed(tenant)
+        assert [row.sku for row in runtime.products_for(tenant)] == ["C-2"]
+        client.document_products(document, [ProductRow(sku="C-3", name="Chair three")])
+        redis.incr(KNOWLEDGE_VERSION_PREFIX + tenant)  # what another worker's ingestion does
+        assert [row.sku for row in runtime.products_for(tenant)] == ["C-3"]
+    finally:
+        client.close()
+        redis.close()
