@@ -26,6 +26,82 @@ TIE_MARGIN = 0.5
 #: Attribute values longer than this (descriptions) are not searched for attribute words.
 MAX_ATTRIBUTE_CHARS = 80
 MAX_LISTED = 5
+#: Words in front of a product word that describe what is wanted, not name a product ("a cheap sofa").
+COMMON_ADJECTIVES = frozenset(
+    {
+        "cheap",
+        "cheapest",
+        "expensive",
+        "good",
+        "best",
+        "nice",
+        "nicest",
+        "small",
+        "smaller",
+        "large",
+        "larger",
+        "bigger",
+        "biggest",
+        "little",
+        "long",
+        "short",
+        "wide",
+        "narrow",
+        "tall",
+        "new",
+        "newest",
+        "used",
+        "similar",
+        "another",
+        "other",
+        "some",
+        "every",
+        "each",
+        "which",
+        "your",
+        "their",
+        "comfy",
+        "comfortable",
+        "modern",
+        "classic",
+        "simple",
+        "same",
+        "matching",
+        "whole",
+        "full",
+        "real",
+        "much",
+        "many",
+        "more",
+        "most",
+        "less",
+        "buy",
+        "sell",
+        "want",
+        "need",
+        "looking",
+        "order",
+        "get",
+        "show",
+        "find",
+        "about",
+        "like",
+        "does",
+        "cost",
+        "costs",
+        "price",
+        "prices",
+        "stock",
+        "available",
+        "there",
+        "here",
+        "have",
+        "what",
+        "when",
+        "where",
+        "with",
+    }
+)
 
 _BELOW = (
     r"(?:under|below|less than|cheaper than|up to|max(?:imum)?|within"
@@ -72,8 +148,10 @@ class NameIndex:
         counts = Counter(word for name in self.names for word in name)
         total = max(len(self.products), 1)
         self.weight = {word: math.log(1 + total / count) for word, count in counts.items()}
-        self.rare = {word for word, count in counts.items() if count <= RARE_MAX_PRODUCTS}
         self.categories = {fold(p.category) for p in self.products if p.category}
+        # A category's word ("lamp" of Lamps) is generic even when few names carry it.
+        generic = {w.rstrip("s") for c in self.categories for w in c.split()}
+        self.rare = {w for w, count in counts.items() if count <= RARE_MAX_PRODUCTS and w.rstrip("s") not in generic}
 
     def scores(self, question_words: list[str]) -> list[tuple[float, bool, ProductRow]]:
         """(name words matched + the share of the name's weight they carry, whether a rare word matched,
@@ -104,18 +182,38 @@ def by_name(question_words: list[str], index: NameIndex) -> list[ProductRow]:
 
 
 def unknown_name(text: str, index: NameIndex) -> str:
-    """A capitalised word inside the sentence that no product, category or attribute has: "Oslo"."""
+    """A word no product, category or attribute has, used as a product's name: capitalised inside
+    the sentence ("the Oslo table"), or a Latin word in front of catalog words ("the oslo oak table")."""
     for sentence in re.split(r"[.?!؟\n]+", text):
         tokens = re.findall(r"\w+", sentence)
-        for position, token in enumerate(tokens[1:], start=1):
-            if _looks_like_a_name(token) and not index.known_word(fold(token).rstrip("s")):
+        for position, token in enumerate(tokens):
+            unknown = not index.known_word(fold(token).rstrip("s")) and not index.known_word(fold(token))
+            if unknown and (_capitalised(tokens, position) or _modifier(tokens, position, index)):
                 return _phrase(tokens[position:])
     return ""
 
 
-def _looks_like_a_name(token: str) -> bool:
+def _capitalised(tokens: list[str], position: int) -> bool:
     # Capitalised inside a sentence, not an acronym ("AED", "UAE") nor a short word.
-    return token[:1].isupper() and not token.isupper() and len(token) > 2 and token.lower() not in STOPWORDS
+    token = tokens[position]
+    return (
+        position > 0
+        and token[:1].isupper()
+        and not token.isupper()
+        and len(token) > 2
+        and token.lower() not in STOPWORDS
+    )
+
+
+def _modifier(tokens: list[str], position: int, index: NameIndex) -> bool:
+    """A lowercase Latin word (not a common adjective) right before a word of the catalog's names."""
+    token = tokens[position].lower()
+    if position + 1 >= len(tokens) or len(token) < 4 or not token.isascii() or not token.isalpha():
+        return False
+    if token in STOPWORDS or token in COMMON_ADJECTIVES:
+        return False
+    following = fold(tokens[position + 1])
+    return following not in STOPWORDS and (index.known_word(following) or index.known_word(following.rstrip("s")))
 
 
 def _phrase(tokens: list[str]) -> str:

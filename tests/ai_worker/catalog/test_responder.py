@@ -126,3 +126,26 @@ def test_currencyless_row_and_missing_price() -> None:
     question = Question(tenant_id="t", text="price of X-100 and X-200", language="en", settings=TenantSettings())
     answer = responder.respond(question)
     assert answer is not None and answer.text == "These products match:\n• Plain Stool (X-100)\n• Tall Lamp (X-200): 99"
+
+
+def test_which_is_cheaper(responder: CatalogResponder) -> None:
+    text = _answer(responder, "which is cheaper, the Liwa table or the Falaj table?") or ""
+    assert "Liwa Solid Oak Dining Table (DO-DTB-3105): 5400 AED; in stock" in text
+    assert "Falaj Extendable Dining Table (DO-DTB-3127): 3850 AED; in stock" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("what is the price of the oslo oak dining table", "oslo oak dining table"),
+        ("how much is the nordic lamp", "nordic lamp"),
+    ],
+)
+def test_unknown_product_written_in_lowercase(responder: CatalogResponder, text: str, named: str) -> None:
+    answer = _answer(responder, text) or ""
+    assert answer.startswith(f"We don't have “{named}” in our catalog.") and "AED" not in answer
+
+
+@pytest.mark.parametrize("text", ["how much does a dining table weigh", "price of a big table"])
+def test_describing_words_are_not_product_names(responder: CatalogResponder, text: str) -> None:
+    assert _answer(responder, text) is None
