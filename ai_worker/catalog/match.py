@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from ai_worker.catalog.columns import fold, price_value
-from ai_worker.catalog.text import STOPWORDS, word_matches, words
+from ai_worker.catalog.text import STOPWORDS, is_foreign_script, word_matches, words
 from parley_contract.products import ProductRow
 
 #: A name word in at most this many product names identifies them ("Liwa", "Jumeirah").
@@ -128,19 +131,21 @@ def compact(text: str) -> str:
     return re.sub(r"[\W_]+", "", fold(text)).upper()
 
 
-def by_sku(text: str, products: Sequence[ProductRow]) -> list[ProductRow]:
-    """Products whose SKU is written in the question, spaced, dashed or cased any way."""
+def by_sku(text: str, skus: Sequence[tuple[str, ProductRow]]) -> list[ProductRow]:
+    """Products whose SKU (compacted) is written in the question, spaced, dashed or cased any way."""
     question = compact(text)
-    found = []
-    for product in products:
-        sku = compact(product.sku)
-        if len(sku) >= 4 and any(c.isdigit() for c in sku) and sku in question:
-            found.append(product)
-    return found
+    return [product for sku, product in skus if sku in question]
+
+
+def compact_skus(products: Sequence[ProductRow]) -> list[tuple[str, ProductRow]]:
+    """Each product's SKU compacted, for SKUs distinctive enough to find inside a sentence."""
+    compacted = [(compact(p.sku), p) for p in products]
+    return [(sku, p) for sku, p in compacted if len(sku) >= 4 and any(c.isdigit() for c in sku)]
 
 
 class NameIndex:
-    """Product name words with their rarity, built once per catalog."""
+    """Product name words with their rarity, and the words of each product's short attributes;
+    built once per catalog (the responder keeps it while the tenant's rows are unchanged)."""
 
     def __init__(self, products: Sequence[ProductRow]) -> None:
         self.products = list(products)
@@ -148,33 +153,63 @@ class NameIndex:
         counts = Counter(word for name in self.names for word in name)
         total = max(len(self.products), 1)
         self.weight = {word: math.log(1 + total / count) for word, count in counts.items()}
+        self.by_word: dict[str, list[int]] = defaultdict(list)
+        for position, name in enumerate(self.names):
+            for word in name:
+                self.by_word[word].append(position)
         self.categories = {fold(p.category) for p in self.products if p.category}
         # A category's word ("lamp" of Lamps) is generic even when few names carry it.
         generic = {w.rstrip("s") for c in self.categories for w in c.split()}
         self.rare = {w for w, count in counts.items() if count <= RARE_MAX_PRODUCTS and w.rstrip("s") not in generic}
+        self.skus = compact_skus(self.products)
+        self.facets = [_facet_text(p) for p in self.products]
+        self.facet_vocabulary: set[str] = set().union(*self.facets) if self.facets else set()
+        self._known: dict[str, bool] = {}
 
     def scores(self, question_words: list[str]) -> list[tuple[float, bool, ProductRow]]:
         """(name words matched + the share of the name's weight they carry, whether a rare word matched,
         product), best first."""
+        matched: dict[int, set[str]] = defaultdict(set)
+        for word in matching(question_words, self.weight):
+            for position in self.by_word[word]:
+                matched[position].add(word)
         scored = []
-        for product, name in zip(self.products, self.names, strict=True):
-            matched = {w for w in name if any(word_matches(q, w) for q in question_words)}
-            if matched:
-                share = sum(self.weight[w] for w in matched) / sum(self.weight[w] for w in name)
-                scored.append((len(matched) + share, bool(matched & self.rare), product))
+        for position, words_matched in matched.items():
+            name = self.names[position]
+            share = sum(self.weight[w] for w in words_matched) / sum(self.weight[w] for w in name)
+            scored.append((len(words_matched) + share, bool(words_matched & self.rare), self.products[position]))
         return sorted(scored, key=lambda item: -item[0])
 
     def known_word(self, word: str) -> bool:
-        return any(word_matches(word, w) for w in self.weight) or any(word in c.split() for c in self.categories)
+        if word not in self._known:
+            self._known[word] = any(word_matches(word, w) for w in self.weight) or any(
+                word in c.split() for c in self.categories
+            )
+        return self._known[word]
+
+
+def matching(question_words: Iterable[str], vocabulary: Iterable[str]) -> set[str]:
+    """The vocabulary words some question word names."""
+    vocabulary = list(vocabulary)
+    found: set[str] = set()
+    for q in question_words:
+        if is_foreign_script(q):
+            found.update(word for word in vocabulary if word_matches(q, word))
+            continue
+        # Candidates within two edits, picked in C by rapidfuzz, then checked word by word.
+        near = process.extract(q, vocabulary, scorer=OSA.distance, score_cutoff=2, limit=None)
+        found.update(word for word, _, _ in near if word_matches(q, word))
+    return found
 
 
 def _name_words(name: str) -> list[str]:
     return [w for w in re.findall(r"\w+", fold(name)) if w not in STOPWORDS]
 
 
-def by_name(question_words: list[str], index: NameIndex) -> list[ProductRow]:
-    """The products the question names by a rare word of their names; several when they tie."""
-    named = [(share, product) for share, rare, product in index.scores(question_words) if rare]
+def by_name(scores: list[tuple[float, bool, ProductRow]]) -> list[ProductRow]:
+    """The products the question names by a rare word of their names (from NameIndex.scores); several
+    when they tie."""
+    named = [(share, product) for share, rare, product in scores if rare]
     if not named:
         return []
     best = named[0][0]
@@ -244,17 +279,16 @@ def _facet_text(product: ProductRow) -> set[str]:
 
 
 def by_facets(
-    question_words: list[str], products: Sequence[ProductRow], *, max_price: float | None, min_price: float | None
+    question_words: list[str], index: NameIndex, *, max_price: float | None, min_price: float | None
 ) -> tuple[list[ProductRow], list[str]]:
     """Products having every catalog word of the question (category, material, colour) within the bounds."""
-    vocabulary = set().union(*(_facet_text(p) for p in products)) if products else set()
-    wanted = [q for q in question_words if not q.isdigit() and any(word_matches(q, v) for v in vocabulary)]
+    named = {q: matching([q], index.facet_vocabulary) for q in question_words if not q.isdigit()}
+    wanted = [q for q, found in named.items() if found]
     if not wanted:
         return [], []
     found = []
-    for product in products:
-        facets = _facet_text(product)
-        if not all(any(word_matches(q, f) for f in facets) for q in wanted):
+    for product, facets in zip(index.products, index.facets, strict=True):
+        if not all(facets & named[q] for q in wanted):
             continue
         value = price_value(product.price) if product.price else None
         if max_price is not None and (value is None or value > max_price):
@@ -266,27 +300,28 @@ def by_facets(
     return found, wanted
 
 
-def match(text: str, products: Sequence[ProductRow], *, listing: bool = False) -> Match:
+def match(text: str, products: Sequence[ProductRow], *, listing: bool = False, index: NameIndex | None = None) -> Match:
     """What the question asks about. `listing`: it asks what there is ("do you have …"), so a category
-    alone is enough to list products."""
+    alone is enough to list products. `index`: the catalog's NameIndex when the caller keeps one."""
     if not products:
         return Match("none")
-    skus = by_sku(text, products)
+    index = index or NameIndex(products)
+    skus = by_sku(text, index.skus)
     if skus:
         return Match("sku", skus)
     question_words = [w for w in words(text) if not w.isdigit()]
-    index = NameIndex(products)
-    named = by_name(question_words, index)
+    scores = index.scores(question_words)
+    named = by_name(scores)
     if named:
         return Match("name", named)
     max_price, min_price = price_bounds(text)
     unknown = unknown_name(text, index)
     if unknown:
-        closest = [p for share, _, p in index.scores(question_words)[:3]]
+        closest = [p for share, _, p in scores[:3]]
         return Match("unknown", closest, named=unknown) if closest else Match("none")
     if max_price is None and min_price is None and not listing:
         return Match("none")
-    found, wanted = by_facets(question_words, products, max_price=max_price, min_price=min_price)
+    found, wanted = by_facets(question_words, index, max_price=max_price, min_price=min_price)
     if not wanted:
         return Match("none")
     return Match(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from ai_worker.answers.base import Answer, Question
 from ai_worker.catalog.columns import fold
-from ai_worker.catalog.match import Match, match
+from ai_worker.catalog.match import Match, NameIndex, match
 from ai_worker.catalog.templates import texts
 from parley_contract.products import ProductRow
 from parley_contract.schemas import AnswerPath, Source
@@ -257,6 +257,16 @@ class CatalogResponder:
 
     def __init__(self, *, products_for: ProductsFor) -> None:
         self._products_for = products_for
+        #: tenant → (the rows list it was built from, its index): rebuilt when `products_for` hands out new rows.
+        self._indexes: dict[str, tuple[Sequence[ProductRow], NameIndex]] = {}
+
+    def _index(self, tenant_id: str, products: Sequence[ProductRow]) -> NameIndex:
+        kept = self._indexes.get(tenant_id)
+        if kept is not None and kept[0] is products:
+            return kept[1]
+        index = NameIndex(products)
+        self._indexes[tenant_id] = (products, index)
+        return index
 
     def respond(self, question: Question) -> Answer | None:
         text = question.text
@@ -266,7 +276,7 @@ class CatalogResponder:
         if not products:
             return None
         intents, listing = asked(text), _has(text, LISTING)
-        found = match(text, products, listing=listing)
+        found = match(text, products, listing=listing, index=self._index(question.tenant_id, products))
         if found.kind == "none":
             return None
         facts = facts_for(found, intents, listing=listing)

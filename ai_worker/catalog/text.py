@@ -8,6 +8,7 @@ y/i are spelt either way), which is enough to pick a product name out of a short
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -193,6 +194,7 @@ def is_foreign_script(word: str) -> bool:
     return bool(_ARABIC_LETTERS.search(word) or _CYRILLIC_LETTERS.search(word))
 
 
+@lru_cache(maxsize=100_000)
 def latin(word: str) -> str:
     """A word in Latin letters: Arabic loses its article, "дж" reads as j."""
     if _ARABIC_LETTERS.search(word) and word.startswith("ال") and len(word) > 4:
@@ -200,6 +202,7 @@ def latin(word: str) -> str:
     return word.replace("дж", "j").translate(_TRANSLIT)
 
 
+@lru_cache(maxsize=100_000)
 def skeleton(word: str) -> str:
     """Consonants only (the first letter kept), spelling variants folded: "liwa", "liva", "lywa" → "lv"."""
     word = word.lower()
