@@ -17,8 +17,8 @@ from ai_worker.runtime import Runtime
 from ai_worker.settings import WorkerSettings
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.products import ProductRow
-from tests.conftest import fresh_postgres_database, redis_url
-from tests.support.stack import TOKENS, Stack, start_stack
+from tests.conftest import fresh_postgres_database, redis_url, run_cli_ingest
+from tests.support.stack import SAMPLE_KB, TOKENS, Stack, start_stack
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         name="products-sqlite",
         workdir=workdir,
         database_url=f"sqlite:///{workdir / 'parley.db'}",
-        redis_url=redis_url(11),
+        redis_url=redis_url(4),
     )
     yield stack
     stack.close()
@@ -41,7 +41,7 @@ def postgres_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             name="products-postgres",
             workdir=Path(tmp_path_factory.mktemp("products-postgres")),
             database_url=database_url,
-            redis_url=redis_url(12),
+            redis_url=redis_url(3),
         )
         yield stack
         stack.close()
@@ -207,3 +207,13 @@ def test_the_runtime_caches_products_per_knowledge_version(sqlite_stack: Stack) 
     finally:
         client.close()
         redis.close()
+
+
+def test_the_cli_ingests_a_catalog_into_the_default_tenant(sqlite_stack: Stack) -> None:
+    """`python -m ai_worker ingest` (what `make run` loads the sample with) fills the table too."""
+    result = run_cli_ingest(sqlite_stack, SAMPLE_KB / "catalog.csv")
+    assert result.returncode == 0, result.stdout + result.stderr
+    listed = sqlite_stack.client("admin").get("/api/v1/knowledge/products")
+    assert listed.status_code == 200
+    rows = {row["sku"]: row for row in listed.json()["products"]}
+    assert len(rows) == 69 and rows["DO-ARM-2048"]["price"] == "3450" and rows["DO-ARM-2048"]["currency"] == "AED"
