@@ -33,7 +33,7 @@ def ingest_command(paths: list[str], *, tenant_id: str) -> int:
     from ai_worker import runtime
     from ai_worker.curated.ingest import sync_document_pairs
     from ai_worker.ingestion.parsers import UnreadableDocument
-    from ai_worker.ingestion.pipeline import ingest, parse_limits
+    from ai_worker.ingestion.pipeline import ingest, parse_limits, sync_products
     from ai_worker.settings import WorkerSettings
     from parley_contract.schemas import DocumentIngested
 
@@ -68,6 +68,7 @@ def ingest_command(paths: list[str], *, tenant_id: str) -> int:
                 print(f"{path.name}: failed: {exc}", file=sys.stderr)
                 continue
             sync_document_pairs(rt.gateway, document_id=accepted.document_id, name=path.name, data=path.read_bytes())
+            sync_products(rt.gateway, document_id=accepted.document_id, name=path.name, outcome=outcome)
             rt.gateway.document_ingested(
                 accepted.document_id, DocumentIngested(status="ready", chunk_count=outcome.chunk_count)
             )

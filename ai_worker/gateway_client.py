@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -12,6 +14,7 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponenti
 
 from parley_contract.curated import CuratedAnswerOut, DocumentCuratedPairs
 from parley_contract.logging import request_id_headers
+from parley_contract.products import ProductBatch, ProductRow, ProductsOut, ProductsSettle
 from parley_contract.schemas import (
     DocumentAccepted,
     DocumentIngested,
@@ -21,6 +24,9 @@ from parley_contract.schemas import (
     TaskLease,
     TaskNotReady,
 )
+
+#: A batch of product rows stays well under the gateway's request body cap (MAX_BODY_BYTES, 256 KiB).
+PRODUCT_BATCH_BYTES = 128 * 1024
 
 
 class GatewayError(Exception):
@@ -51,6 +57,21 @@ _retrying = retry(
 
 def _json(model: BaseModel) -> dict[str, Any]:
     return {"content": model.model_dump_json(), "headers": {"Content-Type": "application/json"}}
+
+
+def product_batches(rows: Sequence[ProductRow], *, max_bytes: int = PRODUCT_BATCH_BYTES) -> Iterator[list[ProductRow]]:
+    """The rows in batches whose JSON stays under `max_bytes` (a row over it goes alone)."""
+    batch: list[ProductRow] = []
+    size = 0
+    for row in rows:
+        row_size = len(row.model_dump_json(exclude_none=True)) + 1
+        if batch and size + row_size > max_bytes:
+            yield batch
+            batch, size = [], 0
+        batch.append(row)
+        size += row_size
+    if batch:
+        yield batch
 
 
 def _send_request_id(request: httpx.Request) -> None:
@@ -138,6 +159,22 @@ class GatewayClient:
 
     def document_deleted(self, document_id: str) -> None:
         self._ok(self._request("DELETE", f"documents/{document_id}"))
+
+    def document_products(self, document_id: str, rows: Sequence[ProductRow]) -> int:
+        """Store a catalog document's rows (upsert by SKU), then remove its rows not sent; how many removed."""
+        generation = uuid.uuid4().hex
+        for batch in product_batches(rows):
+            body = ProductBatch(generation=generation, products=batch)
+            content = body.model_dump_json(exclude_none=True)
+            headers = {"Content-Type": "application/json"}
+            self._ok(self._request("POST", f"documents/{document_id}/products", content=content, headers=headers))
+        settle = ProductsSettle(generation=generation)
+        response = self._ok(self._request("POST", f"documents/{document_id}/products/settle", **_json(settle)))
+        return int(response.json()["removed"])
+
+    def products(self, tenant_id: str) -> list[ProductRow]:
+        response = self._request("GET", f"tenants/{tenant_id}/products")
+        return ProductsOut.model_validate_json(self._ok(response).content).products
 
     def register_document(self, path: Path, *, tenant_id: str) -> DocumentAccepted:
         response = self._request(

@@ -16,7 +16,7 @@ from ai_worker import runtime
 from ai_worker.curated.ingest import remove_document_pairs, sync_document_pairs
 from ai_worker.gateway_client import ClaimDeferred
 from ai_worker.ingestion.parsers import UnreadableDocument
-from ai_worker.ingestion.pipeline import ingest, parse_limits
+from ai_worker.ingestion.pipeline import ingest, parse_limits, sync_products
 from ai_worker.lease import LeaseKeeper
 from ai_worker.links import strip_unsafe_links
 from ai_worker.llm.base import GenerationStats, LLMError
@@ -219,9 +219,13 @@ def ingest_document(document_id: str) -> dict[str, Any]:
         rt.gateway.document_ingested(document_id, DocumentIngested(status="failed", error=str(exc)))
         return {"document_id": document_id, "outcome": "failed", "error": str(exc)}
     sync_document_pairs(rt.gateway, document_id=document_id, name=content.name, data=content.data)
+    summary: dict[str, Any] = {"chunks": outcome.chunk_count, "added": outcome.added}
+    removed = sync_products(rt.gateway, document_id=document_id, name=content.name, outcome=outcome)
+    if removed is not None:
+        summary.update(products=len(outcome.products or []), products_removed=removed)
     rt.knowledge_changed(content.tenant_id)
     rt.gateway.document_ingested(document_id, DocumentIngested(status="ready", chunk_count=outcome.chunk_count))
-    return {"document_id": document_id, "outcome": "ready", "chunks": outcome.chunk_count, "added": outcome.added}
+    return {"document_id": document_id, "outcome": "ready", **summary}
 
 
 @observed_job

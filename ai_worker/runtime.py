@@ -28,6 +28,7 @@ from ai_worker.retrieval.keyword import KeywordIndex
 from ai_worker.retrieval.store import VectorStore, make_client
 from ai_worker.settings import WorkerSettings
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
+from parley_contract.products import ProductRow
 from parley_contract.schemas import TenantSettings
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,24 @@ class Runtime:
     llm: LLMProvider | None
     components: dict[str, Component] = field(default_factory=dict)
     lock: FileLock | None = None
+    #: Each tenant's catalog rows with the knowledge version they were read at.
+    _products: dict[str, tuple[int, list[ProductRow]]] = field(default_factory=dict)
 
     def knowledge_changed(self, tenant_id: str) -> None:
-        """Tell every worker's keyword index to rebuild for this tenant."""
+        """Tell every worker's keyword index (and product cache) to rebuild for this tenant."""
+        self._products.pop(tenant_id, None)
         self.redis.incr(KNOWLEDGE_VERSION_PREFIX + tenant_id)
+
+    def products_for(self, tenant_id: str) -> list[ProductRow]:
+        """The tenant's catalog rows, read from the gateway once per knowledge version: another
+        worker's ingestion bumps the version in Redis, so every worker reads the new rows."""
+        version = int(self.redis.get(KNOWLEDGE_VERSION_PREFIX + tenant_id) or 0)
+        cached = self._products.get(tenant_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        rows = self.gateway.products(tenant_id)
+        self._products[tenant_id] = (version, rows)
+        return rows
 
     def require_llm(self) -> LLMProvider:
         if self.llm is None:

@@ -155,6 +155,29 @@ class Document(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class Product(SQLModel, table=True):
+    """A row of a tenant's catalog, written by the worker from a catalog document (upsert by SKU)."""
+
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("tenant_id", "sku"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    tenant_id: str = Field(foreign_key="tenant.id", index=True, max_length=64)
+    #: No foreign key: the rows are removed with their document, and a SKU moves to the document that last listed it.
+    document_id: str = Field(index=True, max_length=32)
+    #: The ingestion that last wrote the row: rows of the document an ingestion did not write are removed.
+    generation: str = Field(max_length=32)
+    sku: str = Field(max_length=100)
+    name: str = Field(max_length=300)
+    price: str | None = Field(default=None, max_length=50)
+    currency: str | None = Field(default=None, max_length=10)
+    stock: int | None = None
+    in_stock: bool | None = None
+    category: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class Feedback(SQLModel, table=True):
     """One rating per assistant message; a second click replaces the first."""
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ai_worker.ingestion.parsers import DocumentOverLimit, ParsedDocument, ParseLimits, UnreadableDocument, parse
+from parley_contract.products import ProductRow
 
 MODULE = "ai_worker.ingestion.isolated"
 #: Where `ai_worker` is imported from, handed to the child: the worker may run from any directory.
@@ -63,7 +64,12 @@ def _outcome(done: subprocess.CompletedProcess[bytes]) -> ParsedDocument:
         raise UnreadableDocument(f"the parser stopped without an answer (exit status {done.returncode})")
     if "error" in reply:
         raise (DocumentOverLimit if reply["over_limit"] else UnreadableDocument)(str(reply["error"]))
-    return ParsedDocument(kind=str(reply["kind"]), parts=[str(part) for part in reply["parts"]])
+    products = reply.get("products")
+    return ParsedDocument(
+        kind=str(reply["kind"]),
+        parts=[str(part) for part in reply["parts"]],
+        products=None if products is None else [ProductRow.model_validate(p) for p in products],
+    )
 
 
 def _cap_memory(megabytes: int) -> None:
@@ -82,7 +88,8 @@ def _reply(name: str, data: bytes, limits: ParseLimits) -> dict[str, Any]:
         if isinstance(exc.__cause__, MemoryError):
             return _over_memory(limits)
         return {"error": str(exc), "over_limit": isinstance(exc, DocumentOverLimit)}
-    return {"kind": parsed.kind, "parts": parsed.parts}
+    products = None if parsed.products is None else [p.model_dump(exclude_none=True) for p in parsed.products]
+    return {"kind": parsed.kind, "parts": parsed.parts, "products": products}
 
 
 def _over_memory(limits: ParseLimits) -> dict[str, Any]:

@@ -10,6 +10,9 @@ from pathlib import PurePath
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
+from ai_worker.catalog.columns import parse_catalog, read_xlsx
+from parley_contract.products import ProductRow
+
 
 class UnreadableDocument(Exception):
     pass
@@ -35,6 +38,8 @@ class ParsedDocument:
     #: "markdown" and "text" are split into overlapping chunks; "records" are one chunk each.
     kind: str
     parts: list[str]
+    #: A catalog's product rows (a CSV or XLSX with SKU, name and price columns); None for any other file.
+    products: list[ProductRow] | None = None
 
     @property
     def chars(self) -> int:
@@ -113,6 +118,24 @@ def parse_csv(data: bytes) -> ParsedDocument:
     return ParsedDocument("records", records)
 
 
+def parse_xlsx(data: bytes) -> ParsedDocument:
+    """The first sheet, one record per row like a CSV."""
+    try:
+        headers, rows = read_xlsx(data)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and ValueError kinds for a broken file
+        raise UnreadableDocument(f"the spreadsheet could not be read ({type(exc).__name__})") from exc
+    records = []
+    for row in rows:
+        lines = [
+            f"{key.strip()}: {value.strip()}" for key, value in zip(headers, row, strict=False) if key and value.strip()
+        ]
+        if lines:
+            records.append("\n".join(lines))
+    if not records:
+        raise UnreadableDocument("the spreadsheet has a header but no rows")
+    return ParsedDocument("records", records)
+
+
 def parse(name: str, data: bytes, *, limits: ParseLimits | None = None) -> ParsedDocument:
     """In this process, with the page and character limits only: run it through
     `ai_worker.ingestion.isolated.parse_isolated` for the time and memory limits."""
@@ -120,6 +143,8 @@ def parse(name: str, data: bytes, *, limits: ParseLimits | None = None) -> Parse
     parsed = _parse(name, data, limits=limits)
     if parsed.chars > limits.max_chars:
         raise _too_many_chars(limits)
+    if parsed.kind == "records":
+        parsed.products = parse_catalog(name, data)
     return parsed
 
 
@@ -135,4 +160,6 @@ def _parse(name: str, data: bytes, *, limits: ParseLimits) -> ParsedDocument:
         return parse_html(data)
     if suffix == ".csv":
         return parse_csv(data)
+    if suffix == ".xlsx":
+        return parse_xlsx(data)
     raise UnreadableDocument(f"unsupported file type: {suffix or name}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ai_worker.gateway_client import GatewayClient
 from ai_worker.ingestion.chunking import make_chunks
 from ai_worker.ingestion.isolated import parse_isolated
 from ai_worker.ingestion.parsers import ParseLimits
 from ai_worker.retrieval.store import VectorStore
 from ai_worker.settings import WorkerSettings
+from parley_contract.products import ProductRow
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +21,8 @@ class IngestOutcome:
     chunk_count: int
     added: int
     removed: int
+    #: The file's product rows when it is a catalog (CSV/XLSX); None for any other document.
+    products: list[ProductRow] | None = None
 
 
 def parse_limits(settings: WorkerSettings) -> ParseLimits:
@@ -53,4 +57,18 @@ def ingest(
     store.add(tenant_id, to_add, progress=progress)
     store.delete(tenant_id, stale)
     log.info("ingested %s: %d chunks (%d new, %d removed)", name, len(chunks), len(to_add), len(stale))
-    return IngestOutcome(chunk_count=len(chunks), added=len(to_add), removed=len(stale))
+    return IngestOutcome(chunk_count=len(chunks), added=len(to_add), removed=len(stale), products=parsed.products)
+
+
+#: Files whose rows may be a catalog: when one is no longer a catalog its old rows are removed.
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+def sync_products(gateway: GatewayClient, *, document_id: str, name: str, outcome: IngestOutcome) -> int | None:
+    """Send a table document's product rows to the gateway (none when it is not a catalog), which
+    removes the document's rows not sent; how many it removed, or None for a document of another kind."""
+    if outcome.products is None and not name.lower().endswith(TABLE_SUFFIXES):
+        return None
+    removed = gateway.document_products(document_id, outcome.products or [])
+    log.info("%s: %d product rows (%d removed)", name, len(outcome.products or []), removed)
+    return removed

@@ -9,13 +9,14 @@ from fastapi.responses import JSONResponse
 
 from gateway.api.knowledge import UploadForm, store_upload, upload_parts
 from gateway.deps import AppState, EventsDep, InternalCaller, MetricsDep, RedisDep, SessionDep, SettingsDep, StateDep
-from gateway.services import curated, knowledge
+from gateway.services import curated, knowledge, products
 from gateway.services.ordering import Deferred
 from gateway.services.quotas import record_tokens
 from gateway.services.replies import publish_reply
 from gateway.services.tasks import claim_task, complete_task, fail_task, mark_reply_published, renew_lease
 from gateway.services.wakeups import defer, wake_conversation
 from parley_contract.curated import CuratedAnswerOut, DocumentCuratedPairs
+from parley_contract.products import ProductBatch, ProductsOut, ProductsSettle
 from parley_contract.schemas import (
     DocumentAccepted,
     DocumentIngested,
@@ -174,6 +175,7 @@ async def document_ingested(
 @router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def document_deleted(document_id: str, _: InternalCaller, session: SessionDep) -> None:
     document = await knowledge.get_document(session, tenant_id=None, document_id=document_id)
+    await products.remove_document_products(session, document_id=document_id)
     if document is not None:
         await knowledge.remove_document(session, document=document)
 
@@ -203,3 +205,32 @@ async def document_curated_answers_deleted(document_id: str, _: InternalCaller, 
 @router.get("/tenants/{tenant_id}/curated-answers", response_model=list[CuratedAnswerOut])
 async def tenant_curated_answers(tenant_id: str, _: InternalCaller, session: SessionDep) -> list[CuratedAnswerOut]:
     return [curated.answer_out(r) for r in await curated.list_answers(session, tenant_id=tenant_id)]
+
+
+# --- Products (issue #16) ---
+
+
+@router.post("/documents/{document_id}/products")
+async def document_products(
+    document_id: str, batch: ProductBatch, _: InternalCaller, session: SessionDep
+) -> dict[str, int]:
+    """Upsert some of a catalog document's rows (into the document's tenant, whatever the body says)."""
+    document = await _document(session, document_id)
+    stored = await products.upsert_products(
+        session, document=document, generation=batch.generation, rows=batch.products
+    )
+    return {"stored": stored}
+
+
+@router.post("/documents/{document_id}/products/settle")
+async def settle_document_products(
+    document_id: str, settle: ProductsSettle, _: InternalCaller, session: SessionDep
+) -> dict[str, int]:
+    """Remove the document's rows its latest ingestion did not send (rows removed from the file)."""
+    document = await _document(session, document_id)
+    return {"removed": await products.settle_products(session, document=document, generation=settle.generation)}
+
+
+@router.get("/tenants/{tenant_id}/products", response_model=ProductsOut)
+async def tenant_products(tenant_id: str, _: InternalCaller, session: SessionDep) -> ProductsOut:
+    return ProductsOut(products=await products.list_products(session, tenant_id=tenant_id))

@@ -12,7 +12,8 @@ from gateway.deps import JobsDep, KnowledgeReader, KnowledgeWriter, SessionDep, 
 from gateway.jobs import SEARCH_RETRY_AFTER_SECONDS, SearchBusy, SearchFailed, SearchTimeout
 from gateway.models import Document
 from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
-from gateway.services import knowledge
+from gateway.services import knowledge, products
+from parley_contract.products import ProductsOut
 from parley_contract.schemas import (
     DocumentAccepted,
     DocumentOut,
@@ -50,7 +51,7 @@ UPLOAD_OPENAPI: dict[str, Any] = {
                         "file": {
                             "type": "string",
                             "contentMediaType": "application/octet-stream",
-                            "description": "A .md, .txt, .pdf, .html or .csv file",
+                            "description": "A .md, .txt, .pdf, .html, .csv or .xlsx file",
                         }
                     },
                 }
@@ -133,6 +134,12 @@ async def upload_document(
 async def list_documents(principal: KnowledgeReader, session: SessionDep) -> list[DocumentOut]:
     documents = await knowledge.list_documents(session, tenant_id=principal.tenant_id)
     return [knowledge.document_out(d) for d in documents]
+
+
+@router.get("/products", response_model=ProductsOut)
+async def list_products(principal: KnowledgeReader, session: SessionDep) -> ProductsOut:
+    """The tenant's catalog rows, as the worker parsed them from its CSV/XLSX catalog documents."""
+    return ProductsOut(products=await products.list_products(session, tenant_id=principal.tenant_id))
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, responses=error_responses(404))

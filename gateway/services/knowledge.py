@@ -21,6 +21,7 @@ SUPPORTED_TYPES = {
     ".html": "text/html",
     ".htm": "text/html",
     ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 

@@ -29,6 +29,7 @@ TABLES = {
     "prompt_version",
     "callback_delivery",
     "curated_answers",
+    "products",
     "alembic_version",
 }
 

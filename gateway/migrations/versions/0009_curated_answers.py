@@ -1,11 +1,11 @@
 """curated answers: question → answer pairs from FAQ documents or staff (issue #16)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03 21:00:00
 
-Written beside 0007 and 0008, made in parallel on other branches: when they are merged, this
-revision's down_revision is re-pointed to the last of them.
+Written beside 0007 and 0008 on other branches; re-pointed at 0008 when they were merged, so the
+history stays one line.
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
