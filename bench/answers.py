@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from rapidfuzz import fuzz
 
-from bench.common import SAMPLE_KB, Section, median, percentile, redis_url, workdir
+from bench.common import DOCS, SAMPLE_KB, Section, median, percentile, redis_url, workdir
 
 DATA = Path(__file__).resolve().parent / "data" / "answers"
 CLINIC_KB = DATA / "clinic_kb"
@@ -562,7 +562,7 @@ def paths_table(results: Sequence[Result], pipelines: Sequence[str]) -> list[lis
 
 
 def make_section(results: Sequence[Result], *, command: str, pipelines: Sequence[str], minutes: float) -> Section:
-    section = Section("Answers", command)
+    section = Section(TITLE, command)
     n = len({(r.kb, r.question.id) for r in results})
     section.add(
         f"{n} labelled customer questions ({', '.join(sorted({r.kb for r in results}))}) through the real stack "
@@ -587,6 +587,19 @@ def make_section(results: Sequence[Result], *, command: str, pipelines: Sequence
 # --- entry points -------------------------------------------------------------------------------
 
 QUICK_SIZES = {"dune_oak": 40, "clinic": 20}
+TITLE = "6. Answers"
+_HEADING = re.compile(r"^## (?:\d+\. )?Answers\b.*$", re.MULTILINE)
+
+
+def replace_section(document: str, section: str) -> str:
+    """`document` (docs/BENCHMARKS.md) with its Answers section replaced by `section`, or with
+    `section` appended: a run of this benchmark alone updates its part of the report."""
+    found = _HEADING.search(document)
+    if found is None:
+        return document.rstrip("\n") + "\n\n" + section
+    following = re.search(r"^## ", document[found.end() :], re.MULTILINE)
+    end = found.end() + following.start() if following else len(document)
+    return document[: found.start()] + section + ("\n" + document[end:] if following else "")
 
 
 def selections_for(*, kbs: Sequence[str], quick: bool, limit: int | None) -> dict[str, list[LabelledQuestion]]:
@@ -622,9 +635,16 @@ def main() -> None:
     parser.add_argument("--kb", nargs="+", choices=list(KNOWLEDGE_BASES), default=list(KNOWLEDGE_BASES))
     parser.add_argument("--limit", type=int, help="at most this many questions per knowledge base (stratified)")
     parser.add_argument("--pipelines", nargs="+", choices=PIPELINES, default=list(PIPELINES))
+    parser.add_argument("--output", default=str(DOCS / "BENCHMARKS.md"), help="the report whose section is replaced")
+    parser.add_argument("--no-write", action="store_true", help="print the section only")
     args = parser.parse_args()
     section = run_with(kbs=args.kb, quick=args.quick, limit=args.limit, pipelines=args.pipelines)
     print(section.markdown())
+    if not args.no_write:
+        output = Path(args.output)
+        existing = output.read_text(encoding="utf-8") if output.exists() else "# Benchmarks\n"
+        output.write_text(replace_section(existing, section.markdown()), encoding="utf-8")
+        print(f"wrote its section into {output}")
 
 
 if __name__ == "__main__":

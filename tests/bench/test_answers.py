@@ -16,6 +16,7 @@ from bench.answers import (
     kb_text,
     load_questions,
     numbers,
+    replace_section,
     score,
     select_slice,
 )
@@ -197,3 +198,13 @@ def test_a_slice_covers_every_kind_and_language() -> None:
     assert {q.language for q in chosen} == {"en", "ar", "ru"}
     assert select_slice(questions, 30) == chosen
     assert len(select_slice(questions, 10_000)) == len(questions)
+
+
+def test_the_answers_section_replaces_its_old_self_only() -> None:
+    report = "# Benchmarks\n\n## 5. Footprint\n\nsmall\n\n## 6. Answers\n\nold figures\n\n## 7. Later\n\nkept\n"
+    new = "## 6. Answers\n\nnew figures\n"
+    updated = replace_section(report, new)
+    assert "old figures" not in updated and "new figures" in updated
+    assert "## 5. Footprint\n\nsmall" in updated and updated.endswith("## 7. Later\n\nkept\n")
+    assert replace_section(updated, new) == updated
+    assert replace_section("# Benchmarks\n", new) == "# Benchmarks\n\n" + new
