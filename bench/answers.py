@@ -244,7 +244,10 @@ def is_echo(*, question: str, answer: str) -> bool:
         return False
     if fuzz.ratio(q, a) >= 85:
         return True
-    return (q in a and len(a) <= 1.5 * len(q)) or (len(a) >= 10 and a in q)
+    if len(a) >= 10 and a in q:
+        return True
+    # The question repeated and something added ("كم تكلفة التوصيل…؟ Answer: …").
+    return q in a and (a.startswith(q) or len(q) >= 0.4 * len(a))
 
 
 def is_transcript(answer: str) -> bool:
@@ -567,8 +570,8 @@ def make_section(results: Sequence[Result], *, command: str, pipelines: Sequence
     section.add(
         f"{n} labelled customer questions ({', '.join(sorted({r.kb for r in results}))}) through the real stack "
         f"(gateway, one worker, bundled Gemma 3 270M, temperature 0), each in a new chat, once per pipeline "
-        f"({' then '.join(f'ANSWER_PIPELINE={p}' for p in pipelines)}) in {minutes:.1f} min. A cell is "
-        "`legacy | grounded`. Correct: every labelled fact present (digits and thousands separators "
+        f"({' then '.join(f'ANSWER_PIPELINE={p}' for p in pipelines)}) in {minutes:.1f} min. Each metric has a "
+        "column per pipeline. Correct: every labelled fact present (digits and thousands separators "
         "normalised), nothing forbidden, no echo of the question and no transcript continuation; for an "
         "unanswerable question, an honest 'I don't know / passed on' instead. Invented number: a number in "
         "the answer that is in neither the knowledge-base files nor the question. In language: Arabic or "

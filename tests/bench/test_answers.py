@@ -112,7 +112,9 @@ def test_an_echo_is_wrong() -> None:
     q = question("كم تكلفة التوصيل إلى الشارقة؟", language="ar", must_contain=(("95",),))
     s = judge(q, "كم تكلفة التوصيل إلى الشارقة")
     assert s.echo and not s.correct
+    assert judge(q, "كم تكلفة التوصيل إلى الشارقة؟\nAnswer: 10,000 AED (AED 250)").echo
     assert not judge(question(), "Yes").echo
+    assert not judge(question(), "The Najd Leather Recliner, DO-ARM-2048, costs AED 3,450 and is in stock.").echo
 
 
 def test_a_transcript_continuation_is_wrong() -> None:
