@@ -7,6 +7,18 @@ from typing import Any
 
 from bench.data.answers.build import HERE, Builder, Catalog
 
+#: A refusal of an insurer the clinic bills directly.
+NOT_ACCEPTED = [
+    "not accept",
+    "don't accept",
+    "don't take",
+    "do not take",
+    "لا نقبل",
+    "لا نتعامل",
+    "не принимаем",
+    "не работаем с",
+]
+
 
 def build() -> list[dict[str, Any]]:
     catalog = Catalog(
@@ -89,7 +101,7 @@ def _catalog(b: Builder) -> None:
     k = "catalog_filter"
     b.fact(k, "en", "anything for braces under 50 riyals", ["Orthodontic Wax", "wax"], ["TePe"])
     b.fact(k, "en", "toothbrushes under 100 qar", ["Bamboo"], ["Replacement"])
-    b.fact(k, "en", "what do you have for kids", ["Elmex"])
+    b.fact(k, "en", "what do you have for kids", ["Elmex", "Oral-B Kids"])
     b.fact(k, "ar", "عندكم معجون أسنان أقل من 30 ريال", ["Elmex"])
     b.fact(k, "ru", "что есть для элайнеров", ["Retainer Brite", "Retainer Cleaning"])
 
@@ -106,7 +118,7 @@ def _policy(b: Builder) -> None:
         ("implant price incl crown", [["7,500"]]),
         ("invisalign cost", [["14,500"]]),
         ("price of a zirconia crown", [["2,600"]]),
-        ("are you open on friday", [["closed", "Friday"]]),
+        ("are you open on friday", [["closed", "not open"]]),
         ("opening hours saturday", [["9:00", "9 am", "9am"], ["5:00", "5 pm", "5pm"]]),
         ("do you take bupa insurance", [["Bupa"]]),
         ("i missed my appointment, is there a fee", [["150"]]),
@@ -129,7 +141,7 @@ def _policy(b: Builder) -> None:
         ("deposit for a treatment plan of 8000 qar", [["30%"]]),
     ]
     for question, facts in en:
-        b.fact(p, "en", question, *facts)
+        b.fact(p, "en", question, *facts, not_=NOT_ACCEPTED if "insurance" in question else ())
     ar = [
         ("كم سعر تنظيف الأسنان", [["350"]]),
         ("هل تقبلون تأمين QLM", [["QLM"]]),
@@ -141,7 +153,7 @@ def _policy(b: Builder) -> None:
         ("كم مدة ضمان التركيبات crowns", [["5"]]),
     ]
     for question, facts in ar:
-        b.fact(p, "ar", question, *facts)
+        b.fact(p, "ar", question, *facts, not_=NOT_ACCEPTED if "تأمين" in question else ())
     ru = [
         ("сколько стоит отбеливание зубов в клинике", [["1,900"]]),
         ("вы работаете в пятницу?", [["closed", "закрыт", "выходной", "не работаем"]]),
@@ -153,7 +165,7 @@ def _policy(b: Builder) -> None:
         ("сколько стоят брекеты металлические", [["9,000"]]),
     ]
     for question, facts in ru:
-        b.fact(p, "ru", question, *facts)
+        b.fact(p, "ru", question, *facts, not_=NOT_ACCEPTED if "страховк" in question else ())
 
 
 def _unanswerable(b: Builder) -> None:

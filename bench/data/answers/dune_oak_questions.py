@@ -219,10 +219,16 @@ def _policy_en(b: Builder) -> None:
     b.fact(p, "en", "how much is delivery to abu dhabi and how long", ["150"], ["2–4", "2-4", "2 to 4"])
     b.fact(p, "en", "delivery fee dubai? and when is it free", ["75"], ["1,500"])
     b.fact(p, "en", "do you deliver to saudi", ["quotation", "quote"])
-    b.fact(p, "en", "can i pay with tabby in the showroom", ["Tabby"])
+    b.fact(p, "en", "can i pay with tabby in the showroom", ["Tabby"], ["QR", "till", "in the showroom"])
     b.fact(p, "en", "whats your whatsapp number", ["+971 50 555 0142", "971505550142", "050 555 0142"])
     b.fact(p, "en", "email address for orders", ["hello@duneandoak.ae"])
-    b.fact(p, "en", "do you accept cheques", ["cheque"])
+    b.fact(
+        p,
+        "en",
+        "do you accept cheques",
+        ["not accept cheques", "don't accept cheques", "no cheques"],
+        not_=["yes, we accept"],
+    )
     b.fact(p, "en", "custom sofa how long does it take", ["6 to 8 weeks", "6-8 weeks", "6–8 weeks"])
     b.fact(p, "en", "do you charge for the designer home visit", ["250"])
     b.fact(p, "en", "fabric swatches online cost?", ["25"])
