@@ -153,8 +153,8 @@ _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _TRANSCRIPT = re.compile(
-    r"(?:^|\n|\s)(?:customer|assistant|user|bot|client|agent|клиент|ассистент|пользователь|покупатель"
-    r"|العميل|المساعد|الزبون|المستخدم)\s*:",
+    r"(?:^|\n|\s)(?:customer|assistant|user|bot|client|agent|question|клиент|ассистент|пользователь|покупатель"
+    r"|вопрос|العميل|المساعد|الزبون|المستخدم|سؤال)\s*:",
     re.IGNORECASE,
 )
 ABSTENTIONS = (

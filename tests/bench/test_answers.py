@@ -122,6 +122,7 @@ def test_a_transcript_continuation_is_wrong() -> None:
     assert s.transcript and not s.correct
     assert judge(question(language="ru"), "3450 AED\nКлиент: а доставка?").transcript
     assert not judge(question(), "Delivery to the customer's home is AED 3,450").transcript
+    assert judge(question(), "18\nQuestion: What is the price of this product?\nAnswer: $18.00").transcript
 
 
 def test_no_answer_is_wrong() -> None:
