@@ -12,7 +12,7 @@ import re
 
 import Stemmer
 
-from ai_worker.answers.grounding import normalise_digits
+from ai_worker.answers.grounding import plain_numbers
 from ai_worker.answers.texts import lead_in
 
 MAX_SENTENCES = 3
@@ -53,7 +53,7 @@ def _script(word: str) -> str:
 def keywords(text: str) -> set[str]:
     """Content words of `text`, lower-cased, stemmed by their script's stemmer; numbers kept whole."""
     found: set[str] = set()
-    for word in _WORD.findall(normalise_digits(text).lower().replace("ё", "е")):
+    for word in _WORD.findall(plain_numbers(text).lower().replace("ё", "е")):
         if word in _STOP or (len(word) < 2 and not word.isdigit()):
             continue
         found.add(word if word.isdigit() else _stemmer(_script(word)).stemWord(word))

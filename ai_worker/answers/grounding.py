@@ -42,7 +42,11 @@ _URL = re.compile(
 #: Seven digits or more with spaces, dashes, dots or brackets between them: a phone number.
 _PHONE = re.compile(r"(?<![\w.,])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 #: Codes: a token mixing letters and digits, hyphenated parts allowed (SKUs, order numbers).
-_IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[^\W\d_])\w+(?:[-_/]\w+)+\b|\b(?=\w*\d)(?=\w*[^\W\d_])\w{4,}\b")
+#: Codes: a token opening with a letter, holding a digit, in hyphenated parts (DO-ARM-2048) or one
+#: word (A1234). "10-year" or "14th" are numbers, checked as such.
+_IDENTIFIER = re.compile(r"\b[^\W\d_](?=[\w-]*\d)\w*(?:[-_/]\w+)+\b|\b[^\W\d_](?=\w*\d)\w{3,}\b")
+#: "2 500": a thousands group after a space (narrow or not) is part of the number.
+_SPACED_THOUSANDS = re.compile(r"(?<![\d,.])(\d{1,3})[ \u00a0\u202f](?=\d{3}(?![\d,.]))")
 _NUMBER = re.compile(r"\d+(?:[,.]\d+)*")
 #: "1." or "2)" opening a line: list numbering, not a fact.
 _LIST_MARKER = re.compile(r"^\s*\d{1,2}[.)]\s", re.MULTILINE)
@@ -65,6 +69,8 @@ _STOP = _vocabulary(
     "и в во на с со к по за из у о об от до не да нет это я вы мы вас нас мне ли а но "
     "و في من على إلى الى عن مع هل نعم لا أن ان هذا هذه ما"
 )
+#: Words that add nothing to a yes or a no.
+_FILLER = _vocabulary("course sure certainly absolutely definitely indeed конечно разумеется безусловно طبعا بالتأكيد")
 #: Share of an answer's words that, all taken from the question, make it an echo.
 ECHO_OVERLAP = 0.8
 #: A bare yes/no is at most this many words beyond the yes/no.
@@ -96,10 +102,19 @@ def _canonical_number(token: str) -> str:
     return token.lstrip("0") or "0"
 
 
+def _number_text(text: str) -> str:
+    return _SPACED_THOUSANDS.sub(r"\1,", normalise_digits(text))
+
+
+def plain_numbers(text: str) -> str:
+    """`text` with every number written canonically ("AED ٢٬٥٠٠" → "AED 2500")."""
+    return _NUMBER.sub(lambda m: _canonical_number(m.group(0)), _number_text(text))
+
+
 def numbers(text: str) -> set[str]:
     """Every number of `text`, canonical (digits normalised, no thousands separators)."""
     found: set[str] = set()
-    for token in _NUMBER.findall(normalise_digits(text)):
+    for token in _NUMBER.findall(_number_text(text)):
         found.add(_canonical_number(token))
         # "10:00", "220x95x84" and "1.5" also count by their parts when sources write them apart.
         found.update(_canonical_number(part) for part in re.split(r"[,.]", token) if part)
@@ -107,7 +122,7 @@ def numbers(text: str) -> set[str]:
 
 
 def _answer_numbers(text: str) -> set[str]:
-    return {_canonical_number(t) for t in _NUMBER.findall(normalise_digits(_LIST_MARKER.sub(" ", text)))}
+    return {_canonical_number(t) for t in _NUMBER.findall(_number_text(_LIST_MARKER.sub(" ", text)))}
 
 
 def _digits_only(text: str) -> str:
@@ -139,7 +154,7 @@ def _unsupported_yes_no(answer: str, question: str) -> bool:
     opened = _YES_NO.match(answer)
     if opened is None:
         return False
-    rest = [w for w in _words(answer[opened.end() :]) if w not in _STOP]
+    rest = [w for w in _words(answer[opened.end() :]) if w not in _STOP and w not in _FILLER]
     if len(rest) > BARE_WORDS:
         return False
     asked = set(_words(question))
