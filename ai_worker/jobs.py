@@ -14,7 +14,7 @@ from typing import Any
 
 from ai_worker import runtime
 from ai_worker.answers.base import Answer, Question, Responder
-from ai_worker.answers.pipeline import Thresholds, answer_question, similarity_relevance
+from ai_worker.answers.pipeline import Thresholds, answer_question, mostly_latin, similarity_relevance
 from ai_worker.gateway_client import ClaimDeferred
 from ai_worker.ingestion.parsers import UnreadableDocument
 from ai_worker.ingestion.pipeline import ingest, parse_limits
@@ -171,7 +171,9 @@ def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, 
     def relevance(q: Question, hits: list[Hit]) -> list[float]:
         embedding = rt.store.embedder.embed([q.text])[0]
         similarity = rt.store.similarities(q.tenant_id, embedding, [h.chunk_id for h in hits])
-        return similarity_relevance(q, hits, similarity)
+        # The bundled embedder reads English only; a model of the operator's choice is trusted in any script.
+        reads = bool(rt.settings.embedding_model) or mostly_latin(q.text)
+        return similarity_relevance(q, hits, similarity, dense_reads_question=reads)
 
     def generate(q: Question, hits: list[Hit]) -> str:
         return _generate(rt, claim, lease, hits, timings=timings)

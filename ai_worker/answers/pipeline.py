@@ -27,7 +27,8 @@ Relevance = Callable[[Question, list[Hit]], list[float]]
 class Thresholds:
     #: The best hit under this: nothing relevant, the fallback without asking the model.
     min_relevance: float
-    #: A failed generated answer is replaced by quoted sentences only from a hit at least this relevant.
+    #: A failed generated answer is replaced by quoted sentences only when the best hit is at least
+    #: this relevant; the excerpt quoted is then the relevant one sharing most of the question's words.
     min_extractive_relevance: float
 
 
@@ -36,11 +37,28 @@ def lexical_relevance(question: Question, hits: list[Hit]) -> list[float]:
     return [coverage(question.text, h.text) for h in hits]
 
 
-def similarity_relevance(question: Question, hits: list[Hit], similarity: Mapping[str, float]) -> list[float]:
+def similarity_relevance(
+    question: Question, hits: list[Hit], similarity: Mapping[str, float], *, dense_reads_question: bool = True
+) -> list[float]:
     """Each hit's cosine similarity to the question; a hit holding every code the question names
-    (a SKU, an order number) counts as fully relevant: the embedder reads codes poorly."""
+    (a SKU, an order number) counts as fully relevant: the embedder reads codes poorly.
+
+    When the embedder cannot read the question (the bundled MiniLM is English-only: an Arabic
+    question about motorbikes is as "similar" to the delivery FAQ as one about delivery), the
+    share of the question's words in the hit stands in for the similarity."""
     codes = [c.lower() for c in identifiers(question.text)]
-    return [1.0 if codes and all(c in h.text.lower() for c in codes) else similarity.get(h.chunk_id, 0.0) for h in hits]
+    return [
+        1.0
+        if codes and all(c in h.text.lower() for c in codes)
+        else (similarity.get(h.chunk_id, 0.0) if dense_reads_question else coverage(question.text, h.text))
+        for h in hits
+    ]
+
+
+def mostly_latin(text: str) -> bool:
+    """Whether most of the letters of `text` are Latin (what an English-only embedder can read)."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isascii() for c in letters) * 2 >= len(letters)
 
 
 def fallback(question: Question) -> Answer:
@@ -86,8 +104,17 @@ def answer_question(
     if verdict.ok:
         return Answer(text=generated, path="generated", hits=hits)
     log.info("the generated answer failed the grounding check (%s)", verdict.rule)
-    if scores[best] >= thresholds.min_extractive_relevance:
-        extracted = _extractive(question, hits[best])
+    if scores[best] < thresholds.min_extractive_relevance:
+        return fallback(question)
+    quotable = [h for h, s in zip(hits, scores, strict=True) if s >= thresholds.min_relevance]
+    for hit in _by_words_shared(question, quotable, scores=dict(zip((h.chunk_id for h in hits), scores, strict=True))):
+        extracted = _extractive(question, hit)
         if extracted is not None:
             return extracted
     return fallback(question)
+
+
+def _by_words_shared(question: Question, hits: list[Hit], *, scores: Mapping[str, float]) -> list[Hit]:
+    # The closest excerpt by meaning is often a neighbour of the answer (cancellations next to
+    # payments); among the relevant ones, the one holding most of the question's words is quoted.
+    return sorted(hits, key=lambda h: (coverage(question.text, h.text), scores[h.chunk_id]), reverse=True)

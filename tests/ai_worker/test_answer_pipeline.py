@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ai_worker.answers.base import Answer, Question
-from ai_worker.answers.pipeline import Thresholds, answer_question, lexical_relevance, similarity_relevance
+from ai_worker.answers.pipeline import (
+    Thresholds,
+    answer_question,
+    lexical_relevance,
+    mostly_latin,
+    similarity_relevance,
+)
 from ai_worker.answers.texts import FALLBACK, LEAD_IN
 from ai_worker.retrieval.store import Hit
 from parley_contract.schemas import AnswerPath, TenantSettings
@@ -126,3 +132,39 @@ def test_relevance_is_the_similarity_and_an_exact_code_counts_fully() -> None:
     q = question("where is my order DO-208451")
     assert similarity_relevance(q, [PAYMENT, faq_hit("contact")], {"payment methods": 0.2}) == [0.2, 1.0]
     assert lexical_relevance(question("cash on delivery"), [PAYMENT, HOURS])[0] == 1.0
+
+
+def test_the_excerpt_quoted_is_the_relevant_one_sharing_most_of_the_question_s_words() -> None:
+    """Measured on the sample KB: for the cash-on-delivery question the closest chunk by MiniLM is
+    the order cancellation section (0.47); the payment section (0.36) holds the answer."""
+    cancellation = Hit(
+        chunk_id="cancel",
+        text="## Order cancellation\n\nYou can cancel an in-stock item for a full refund before dispatch. "
+        "Custom orders can be cancelled within 48 hours of paying the deposit.",
+        document_id="delivery",
+        document="delivery-and-returns.md",
+        score=0.03,
+    )
+    similarity = {"cancel": 0.47, "payment methods": 0.36}
+    answer = answer_question(
+        question("Can I pay cash on delivery for a 3000 dirham order?"),
+        responders_before=[],
+        retrieve=lambda q: [cancellation, PAYMENT],
+        generate=Model("Yes, up to AED 3,500."),
+        relevance=lambda q, hits: similarity_relevance(q, hits, similarity),
+        thresholds=THRESHOLDS,
+    )
+    assert answer.path == "extractive" and answer.hits == [PAYMENT] and "AED 2,500" in answer.text
+
+
+def test_a_question_the_embedder_cannot_read_is_judged_by_its_words() -> None:
+    arabic = question("هل تبيعون الدراجات النارية المستعملة؟", "ar")
+    assert not mostly_latin(arabic.text) and mostly_latin("price of the Liwa table?")
+    assert mostly_latin("сколько стоит DO-ARM-2048?") is False
+    similarity = {"payment methods": 0.43}  # MiniLM's noise on an Arabic question
+    assert similarity_relevance(arabic, [PAYMENT], similarity) == [0.43]
+    assert similarity_relevance(arabic, [PAYMENT], similarity, dense_reads_question=False) == [0.0]
+    # A code the question names still counts, whatever its script.
+    coded = question("كم سعر DO-208451؟", "ar")
+    contact = faq_hit("contact")
+    assert similarity_relevance(coded, [contact], {}, dense_reads_question=False) == [1.0]
