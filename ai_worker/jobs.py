@@ -189,7 +189,8 @@ def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, 
         generate=generate,
         relevance=relevance,
         thresholds=thresholds,
-        known=[claim.settings.business_name],
+        # What the conversation already said may be repeated: the customer's words, and answers checked when sent.
+        known=[claim.settings.business_name, *(turn.text for turn in claim.history)],
     )
 
 
