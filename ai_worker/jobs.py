@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ai_worker import runtime
+from ai_worker.answers.base import Answer, Question
+from ai_worker.answers.pipeline import Thresholds, answer_question, mostly_latin, similarity_relevance
 from ai_worker.curated.ingest import remove_document_pairs, sync_document_pairs
 from ai_worker.gateway_client import ClaimDeferred
 from ai_worker.ingestion.parsers import UnreadableDocument
@@ -90,71 +92,13 @@ def _answer(
 ) -> dict[str, Any]:
     task_id = claim.task_id
     try:
-        llm = rt.llm_for(claim.settings)
-        retrieval = rt.retriever.search(claim.tenant_id, claim.text, claim.settings.top_k)
-        timings.retrieval_ms = round(retrieval.took_ms, 1)
-        max_prompt_tokens, max_tokens = rt.token_budget(answer_tokens=claim.settings.max_answer_tokens)
-        messages = build_messages(
-            question=claim.text,
-            hits=retrieval.hits,
-            history=claim.history,
-            settings=claim.settings,
-            language=claim.language,
-            prompt=claim.prompt,
-            max_prompt_tokens=max_prompt_tokens,
-            count_tokens=rt.count_tokens,
-        )
-        stats = GenerationStats()
-        generation_started = time.perf_counter()
-        first_token_at: float | None = None
-        pieces: list[str] = []
-        publisher = TokenPublisher(rt.redis, task_id=task_id, attempt=claim.attempt)
-        temperature = claim.settings.temperature
-        if isinstance(llm, ResilientLLM):
-            # Streaming partners see every attempt's pieces as they come; the answer is the attempt that finished.
-            generated = llm.stream(
-                messages, max_tokens=max_tokens, temperature=temperature, stats=stats, live=publisher.live
-            )
+        if rt.settings.answer_pipeline == "legacy":
+            answer = _legacy_answer(rt, claim, lease, timings=timings)
         else:
-            generated = _published(
-                llm.stream(messages, max_tokens=max_tokens, temperature=temperature, stats=stats), publisher
-            )
-        for piece in generated:
-            if lease.lost:
-                raise LeaseLost(task_id)
-            if first_token_at is None:
-                first_token_at = time.perf_counter()
-            pieces.append(piece)
-        publisher.flush()
-        finished = time.perf_counter()
-        answer = "".join(pieces).strip()
-        timings.generation_ms = round((finished - generation_started) * 1000, 1)
-        timings.prompt_tokens = stats.prompt_tokens
-        timings.completion_tokens = stats.completion_tokens
-        timings.provider = stats.provider or llm.name
-        timings.llm_attempts = stats.attempts
-        # A provider chain hands tokens on once an attempt finished; it measured the first token.
-        if stats.first_token_s is not None:
-            first_token_at = generation_started + stats.first_token_s
-        if first_token_at is not None:
-            timings.time_to_first_token_ms = round((first_token_at - generation_started) * 1000, 1)
-            decoding_s = finished - first_token_at
-            if stats.completion_tokens > 1 and decoding_s > 0:
-                timings.tokens_per_s = round((stats.completion_tokens - 1) / decoding_s, 2)
-        # Clients render answers as Markdown/HTML: a `javascript:` (or any non-web) link keeps only its text.
-        answer = strip_unsafe_links(answer).strip()
-        if not answer:
-            raise LLMError(f"the model ({llm.name}) returned an empty answer")
-        verdict = check_answer(
-            answer,
-            instructions=instructions_for(settings=claim.settings, language=claim.language, prompt=claim.prompt),
-            language=claim.language,
-            business_name=claim.settings.business_name,
-        )
-        if verdict.blocked is not None:
-            # Streaming partners may have seen the first words already; what is stored and delivered is the refusal.
-            log.warning("task %s: the answer was replaced by a refusal: %s", task_id, verdict.blocked)
-            answer = verdict.answer
+            answer = _grounded_answer(rt, claim, lease, timings=timings)
+        timings.answer_path = answer.path
+        if answer.path == "generated":
+            _guard(claim, answer)
     except LeaseLost:
         raise
     except Exception as exc:
@@ -166,13 +110,138 @@ def _answer(
         return {"task_id": task_id, "outcome": "failed", "error": error}
     timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
     observe_answer(timings)
-    sources = [] if verdict.blocked else _sources(retrieval.hits)
-    completion = TaskCompletion(answer=answer, sources=sources, timings=timings, attempt=claim.attempt)
+    completion = TaskCompletion(
+        answer=answer.text,
+        sources=answer.sources or _sources(answer.hits),
+        timings=timings,
+        needs_person=answer.needs_person,
+        attempt=claim.attempt,
+    )
     if not rt.gateway.complete(task_id, completion):
         log.warning("task %s: attempt %d finished after the task was claimed again; not stored", task_id, claim.attempt)
         return {"task_id": task_id, "outcome": "skipped"}
-    log.info("task %s answered by %s in %.0f ms", task_id, timings.provider, timings.total_ms)
+    log.info("task %s answered (%s) by %s in %.0f ms", task_id, answer.path, timings.provider, timings.total_ms)
     return {"task_id": task_id, "outcome": "done"}
+
+
+def _guard(claim: TaskClaim, answer: Answer) -> None:
+    """The output guard on what a model wrote: a leak of the instructions becomes the refusal."""
+    verdict = check_answer(
+        answer.text,
+        instructions=instructions_for(settings=claim.settings, language=claim.language, prompt=claim.prompt),
+        language=claim.language,
+        business_name=claim.settings.business_name,
+    )
+    if verdict.blocked is not None:
+        # Streaming partners may have seen the first words already; what is stored and delivered is the refusal.
+        log.warning("task %s: the answer was replaced by a refusal: %s", claim.task_id, verdict.blocked)
+        answer.text = verdict.answer
+        answer.sources = []
+        answer.hits = []
+
+
+def _legacy_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, *, timings: Timings) -> Answer:
+    """Before issue #16: whatever the model writes from the excerpts (ANSWER_PIPELINE=legacy, for the benchmark)."""
+    retrieval = rt.retriever.search(claim.tenant_id, claim.text, claim.settings.top_k)
+    timings.retrieval_ms = round(retrieval.took_ms, 1)
+    text = _generate(rt, claim, lease, retrieval.hits, timings=timings)
+    if not text:
+        raise LLMError(f"the model ({timings.provider}) returned an empty answer")
+    return Answer(text=text, path="generated", hits=retrieval.hits)
+
+
+def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, *, timings: Timings) -> Answer:
+    question = Question(
+        tenant_id=claim.tenant_id,
+        text=claim.text,
+        language=claim.language or "en",
+        settings=claim.settings,
+        history=tuple(claim.history),
+    )
+
+    def retrieve(q: Question) -> list[Hit]:
+        retrieval = rt.retriever.search(q.tenant_id, q.text, q.settings.top_k)
+        timings.retrieval_ms = round(retrieval.took_ms, 1)
+        return retrieval.hits
+
+    def relevance(q: Question, hits: list[Hit]) -> list[float]:
+        embedding = rt.store.embedder.embed([q.text])[0]
+        similarity = rt.store.similarities(q.tenant_id, embedding, [h.chunk_id for h in hits])
+        # The bundled embedder reads English only; a model of the operator's choice is trusted in any script.
+        reads = bool(rt.settings.embedding_model) or mostly_latin(q.text)
+        return similarity_relevance(q, hits, similarity, dense_reads_question=reads)
+
+    def generate(q: Question, hits: list[Hit]) -> str:
+        return _generate(rt, claim, lease, hits, timings=timings)
+
+    thresholds = Thresholds(
+        min_relevance=rt.settings.answer_min_relevance,
+        min_extractive_relevance=rt.settings.answer_min_extractive_relevance,
+    )
+    return answer_question(
+        question,
+        responders_before=rt.responders(),
+        retrieve=retrieve,
+        generate=generate,
+        relevance=relevance,
+        thresholds=thresholds,
+        # What the conversation already said may be repeated: the customer's words, and answers checked when sent.
+        known=[claim.settings.business_name, *(turn.text for turn in claim.history)],
+    )
+
+
+def _generate(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, hits: list[Hit], *, timings: Timings) -> str:
+    """The model's answer from the excerpts, streamed to partners as it comes; timings filled in."""
+    llm = rt.llm_for(claim.settings)
+    max_prompt_tokens, max_tokens = rt.token_budget(answer_tokens=claim.settings.max_answer_tokens)
+    messages = build_messages(
+        question=claim.text,
+        hits=hits,
+        history=claim.history,
+        settings=claim.settings,
+        language=claim.language,
+        prompt=claim.prompt,
+        max_prompt_tokens=max_prompt_tokens,
+        count_tokens=rt.count_tokens,
+    )
+    stats = GenerationStats()
+    generation_started = time.perf_counter()
+    first_token_at: float | None = None
+    pieces: list[str] = []
+    publisher = TokenPublisher(rt.redis, task_id=claim.task_id, attempt=claim.attempt)
+    temperature = claim.settings.temperature
+    if isinstance(llm, ResilientLLM):
+        # Streaming partners see every attempt's pieces as they come; the answer is the attempt that finished.
+        generated = llm.stream(
+            messages, max_tokens=max_tokens, temperature=temperature, stats=stats, live=publisher.live
+        )
+    else:
+        generated = _published(
+            llm.stream(messages, max_tokens=max_tokens, temperature=temperature, stats=stats), publisher
+        )
+    for piece in generated:
+        if lease.lost:
+            raise LeaseLost(claim.task_id)
+        if first_token_at is None:
+            first_token_at = time.perf_counter()
+        pieces.append(piece)
+    publisher.flush()
+    finished = time.perf_counter()
+    timings.generation_ms = round((finished - generation_started) * 1000, 1)
+    timings.prompt_tokens = stats.prompt_tokens
+    timings.completion_tokens = stats.completion_tokens
+    timings.provider = stats.provider or llm.name
+    timings.llm_attempts = stats.attempts
+    # A provider chain hands tokens on once an attempt finished; it measured the first token.
+    if stats.first_token_s is not None:
+        first_token_at = generation_started + stats.first_token_s
+    if first_token_at is not None:
+        timings.time_to_first_token_ms = round((first_token_at - generation_started) * 1000, 1)
+        decoding_s = finished - first_token_at
+        if stats.completion_tokens > 1 and decoding_s > 0:
+            timings.tokens_per_s = round((stats.completion_tokens - 1) / decoding_s, 2)
+    # Clients render answers as Markdown/HTML: a `javascript:` (or any non-web) link keeps only its text.
+    return strip_unsafe_links("".join(pieces).strip()).strip()
 
 
 def _published(pieces: Iterator[str], publisher: TokenPublisher) -> Iterator[str]:

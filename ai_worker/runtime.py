@@ -17,6 +17,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from redis import Redis
 
+from ai_worker.answers.base import Responder
 from ai_worker.gateway_client import GatewayClient
 from ai_worker.llm.base import LLMError, LLMProvider
 from ai_worker.llm.llamacpp import LlamaCppProvider
@@ -62,6 +63,8 @@ class Runtime:
     lock: FileLock | None = None
     #: Each tenant's catalog rows with the knowledge version they were read at.
     _products: dict[str, tuple[int, list[ProductRow]]] = field(default_factory=dict)
+    #: The ways of answering tried before retrieval (they keep per-tenant indexes): made on first use.
+    _responders: list[Responder] | None = None
 
     def knowledge_changed(self, tenant_id: str) -> None:
         """Tell every worker's keyword index (and product cache) to rebuild for this tenant."""
@@ -78,6 +81,16 @@ class Runtime:
         rows = self.gateway.products(tenant_id)
         self._products[tenant_id] = (version, rows)
         return rows
+
+    def responders(self) -> list[Responder]:
+        """Catalog, then curated answers (DESIGN.md "How an answer is made"), built once per process."""
+        if self._responders is None:
+            # Imported here: both modules reach back to this one for the runtime's type and caches.
+            from ai_worker.catalog.responder import CatalogResponder
+            from ai_worker.curated.responder import curated_responder
+
+            self._responders = [CatalogResponder(products_for=self.products_for), curated_responder(self)]
+        return self._responders
 
     def require_llm(self) -> LLMProvider:
         if self.llm is None:

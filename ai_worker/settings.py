@@ -71,3 +71,14 @@ class WorkerSettings(ServiceSettings):
     curated_strong_cosine: float = Field(default=0.80, ge=0, le=1)
     #: A question the English-only embedder cannot read: rapidfuzz token_set_ratio (0-100) to the stored question.
     curated_other_language_ratio: float = Field(default=90.0, ge=0, le=100)
+
+    #: How answers are made: `grounded` (catalog → curated → generated and checked → extractive →
+    #: fallback) or `legacy` (whatever the model writes from the excerpts; kept for the benchmark).
+    answer_pipeline: Literal["grounded", "legacy"] = "grounded"
+    #: Cosine similarity (bundled MiniLM) of the question to its best excerpt under which nothing is
+    #: relevant: the honest fallback, no model call. Sample KB: on-topic questions 0.39-0.76,
+    #: off-topic 0.14-0.31 (an exact code match counts as 1).
+    answer_min_relevance: float = Field(default=0.35, ge=-1, le=1)
+    #: A generated answer that failed the grounding check is replaced by the best excerpt's sentences
+    #: only when that excerpt is at least this relevant; otherwise the fallback.
+    answer_min_extractive_relevance: float = Field(default=0.45, ge=-1, le=1)

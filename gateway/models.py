@@ -136,6 +136,8 @@ class Task(SQLModel, table=True):
     reply_published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     #: Answered as one turn together with this (later) task of the same conversation.
     merged_into: str | None = Field(default=None, max_length=32)
+    #: The answer was the honest fallback: the knowledge base did not hold it and a person should reply.
+    needs_person: bool = Field(default=False, index=True)
 
 
 class Document(SQLModel, table=True):

@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from gateway.auth import PARTNER_SCOPES, Scope
-from parley_contract.schemas import TenantSettings
+from parley_contract.schemas import TaskOut, TenantSettings
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -238,6 +238,11 @@ class FailedTaskOut(BaseModel):
 
 class FailedTaskPage(BaseModel):
     items: list[FailedTaskOut]
+    total: int
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
     total: int
 
 

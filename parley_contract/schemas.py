@@ -109,6 +109,9 @@ class TaskOut(BaseModel):
     #: sent within the burst window, as one turn: the id of the task whose answer covers it. The
     #: answer (or error) is copied here when that task finishes; no separate reply is sent for it.
     merged_into: str | None = None
+    #: The answer was the honest fallback (Parley did not have the information): a person should reply.
+    #: Which way answered is `timings.answer_path`.
+    needs_person: bool = False
 
 
 class TranscriptMessage(BaseModel):

@@ -1,4 +1,4 @@
-"""Admin API: a tenant's failed tasks (list with the error, requeue, discard)."""
+"""Admin API: a tenant's tasks (filtered by status and needs_person) and failed tasks (requeue, discard)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from gateway.deps import AdminTenant, JobsDep, SessionDep
 from gateway.models import Task, Tenant
-from gateway.schemas import MAX_INT, TENANT_ERRORS, FailedTaskOut, FailedTaskPage, error_responses
-from gateway.services import failed_tasks
+from gateway.schemas import MAX_INT, TENANT_ERRORS, FailedTaskOut, FailedTaskPage, TaskPage, error_responses
+from gateway.services import failed_tasks, task_list
 from gateway.services.tasks import get_task, task_out
-from parley_contract.schemas import TaskOut
+from parley_contract.schemas import TaskOut, TaskStatus
 
 router = APIRouter(
     prefix="/api/v1/admin/tenants/{tenant_id}/tasks", tags=["admin: failed tasks"], responses=TENANT_ERRORS
@@ -23,6 +23,30 @@ async def _task(session: SessionDep, tenant: Tenant, task_id: str) -> Task:
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no task {task_id!r}")
     return task
+
+
+@router.get("", response_model=TaskPage)
+async def list_tasks(
+    tenant: AdminTenant,
+    session: SessionDep,
+    needs_person: Annotated[
+        bool | None, Query(description="Only tasks a person must (true) or need not (false) answer.")
+    ] = None,
+    task_status: Annotated[TaskStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+) -> TaskPage:
+    """The tenant's tasks, newest first; `needs_person=true` lists the questions Parley could not
+    answer from the business's data (the honest fallback), for a person to reply to."""
+    tasks, total = await task_list.list_tasks(
+        session,
+        tenant_id=tenant.id,
+        needs_person=needs_person,
+        task_status=task_status,
+        limit=limit,
+        offset=offset,
+    )
+    return TaskPage(items=[task_out(t) for t in tasks], total=total)
 
 
 @router.get("/failed", response_model=FailedTaskPage)

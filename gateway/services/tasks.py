@@ -51,6 +51,7 @@ def task_out(task: Task) -> TaskOut:
         created_at=_aware(task.created_at),
         finished_at=_aware(task.finished_at) if task.finished_at else None,
         merged_into=task.merged_into,
+        needs_person=task.needs_person,
     )
 
 
@@ -266,6 +267,7 @@ async def complete_task(session: AsyncSession, *, task_id: str, completion: Task
             "answer": completion.answer,
             "sources": [s.model_dump() for s in completion.sources],
             "timings": completion.timings.model_dump(),
+            "needs_person": completion.needs_person,
             "error": None,
         },
     )
@@ -289,6 +291,7 @@ async def complete_task(session: AsyncSession, *, task_id: str, completion: Task
             "status": TaskStatus.done,
             "answer": completion.answer,
             "sources": [s.model_dump() for s in completion.sources],
+            "needs_person": completion.needs_person,
             "error": None,
         },
     )

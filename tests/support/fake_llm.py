@@ -60,8 +60,16 @@ class FakeLLM:
 
     @property
     def worker_env(self) -> dict[str, str]:
-        """The environment that points a worker at this server."""
-        return {"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": self.url, "OPENAI_API_KEY": "sk-test"}
+        """The environment that points a worker at this server.
+
+        The legacy answer pipeline: the scripted text is what the customer receives, as the tests of
+        channels and delivery need. Tests of the grounded pipeline set ANSWER_PIPELINE=grounded."""
+        return {
+            "LLM_PROVIDER": "openai",
+            "OPENAI_BASE_URL": self.url,
+            "OPENAI_API_KEY": "sk-test",
+            "ANSWER_PIPELINE": "legacy",
+        }
 
     def add(self, rule: Rule) -> None:
         with self._lock:

@@ -1,11 +1,11 @@
 """products: a tenant's catalog rows, parsed from its catalog documents
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 21:00:00
 
-Written in parallel with 0007 (another part of issue #16): down_revision is "0006" here and is to
-be re-pointed at "0007" when the branches are merged, so the history stays one line.
+Written in parallel with 0007 (another part of issue #16) and re-pointed at it when the branches
+were merged, so the history stays one line.
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
