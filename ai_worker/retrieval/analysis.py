@@ -28,6 +28,7 @@ _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
 _DIGITS = str.maketrans(
     {**{chr(0x0660 + i): str(i) for i in range(10)}, **{chr(0x06F0 + i): str(i) for i in range(10)}}
 )
+_ARABIC_BLOCK = re.compile("[\u0600-\u06ff]")
 _ARABIC_SEPARATORS = str.maketrans({"٫": ".", "٬": ",", "،": ",", "؟": "?", "؛": ";"})
 
 #: Letters and digits, and the combining marks Indic scripts write vowels with (\w alone splits them).
@@ -36,6 +37,8 @@ _WORD = r"[\w\u0900-\u0963\u0966-\u0dff]+"
 _TOKEN = re.compile(rf"(?:{_WORD})(?:[-_/.,](?:{_WORD}))*")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _JOINERS = re.compile(r"[-_/.,]")
+#: Combining accents on a Latin or Greek letter (after NFD), not on a Cyrillic one.
+_LATIN_GREEK_ACCENTS = re.compile(r"(?<=[A-Za-z\u0370-\u03ff])[\u0300-\u036f]+")
 
 #: A few very common Arabic function words (bm25s ships no Arabic list).
 _STOPWORDS_AR = (
@@ -84,8 +87,10 @@ _SCRIPT_STEMMERS = {
 def normalise(text: str) -> str:
     """Fold the spellings that mean the same: compatibility forms, Arabic letter variants,
     diacritics and tatweel, Arabic-Indic digits, ё, Latin accents; casefolded."""
-    text = unicodedata.normalize("NFKC", text).translate(_DIGITS).translate(_ARABIC_SEPARATORS)
-    text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
+    text = unicodedata.normalize("NFKC", text)
+    if _ARABIC_BLOCK.search(text):  # str.translate is slow enough to skip on the other scripts
+        text = text.translate(_DIGITS).translate(_ARABIC_SEPARATORS)
+        text = _ARABIC_DIACRITICS.sub("", text).translate(_ARABIC_LETTERS)
     text = text.casefold().replace("ё", "е")
     return _strip_latin_accents(text)
 
@@ -95,12 +100,7 @@ def _strip_latin_accents(text: str) -> str:
     if text.isascii():
         return text
     decomposed = unicodedata.normalize("NFD", text)
-    kept = [
-        c
-        for i, c in enumerate(decomposed)
-        if not (unicodedata.combining(c) and i > 0 and _script(decomposed[i - 1]) in ("LATIN", "GREEK"))
-    ]
-    return unicodedata.normalize("NFC", "".join(kept))
+    return unicodedata.normalize("NFC", _LATIN_GREEK_ACCENTS.sub("", decomposed))
 
 
 @lru_cache(maxsize=4096)
@@ -126,6 +126,7 @@ def _stemmer(algorithm: str) -> Stemmer.Stemmer:
     return stemmers[algorithm]
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     # Short words are mostly abbreviations and currencies (AED, USD, kg), which a stemmer mangles.
     if len(word) <= 3 or any(c.isdigit() for c in word):
