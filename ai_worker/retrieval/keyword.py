@@ -13,6 +13,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from ai_worker.retrieval.analysis import Analyser, analyse
 from ai_worker.retrieval.store import Hit, VectorStore
 
 
@@ -20,21 +21,18 @@ from ai_worker.retrieval.store import Hit, VectorStore
 class _TenantIndex:
     version: int
     retriever: bm25s.BM25 | None
-    tokenizer: bm25s.tokenization.Tokenizer
     ids: list[str]
     texts: list[str]
     metadatas: list[dict[str, Any]]
     positions: dict[str, int]
 
 
-def _tokenizer() -> bm25s.tokenization.Tokenizer:
-    # Keep digits and short codes: SKUs like DO-SOF-1042 must be found by their parts.
-    return bm25s.tokenization.Tokenizer(stopwords="en", splitter=r"(?u)\b\w+\b", stemmer=None)
-
-
 class KeywordIndex:
-    def __init__(self, store: VectorStore) -> None:
+    def __init__(self, store: VectorStore, *, analyser: Analyser = analyse) -> None:
+        # One analyser for the chunks and the queries (bm25s's own tokenizer and stemmer are not
+        # used): a term only matches if both sides were folded and stemmed the same way.
         self._store = store
+        self._analyser = analyser
         self._indexes: dict[str, _TenantIndex] = {}
         self._lock = threading.Lock()
 
@@ -44,14 +42,12 @@ class KeywordIndex:
             if current is not None and current.version == version:
                 return current
             ids, texts, metadatas = self._store.all_chunks(tenant_id)
-            tokenizer = _tokenizer()
             retriever = None
             if texts:
-                tokens = tokenizer.tokenize(texts, return_as="ids", show_progress=False)
                 retriever = bm25s.BM25()
-                retriever.index(tokens, show_progress=False)
+                retriever.index([self._analyser(text) for text in texts], show_progress=False)
             positions = {chunk_id: i for i, chunk_id in enumerate(ids)}
-            index = _TenantIndex(version, retriever, tokenizer, ids, texts, metadatas, positions)
+            index = _TenantIndex(version, retriever, ids, texts, metadatas, positions)
             self._indexes[tenant_id] = index
             return index
 
@@ -60,10 +56,10 @@ class KeywordIndex:
         index = self._index(tenant_id, version)
         if index.retriever is None:
             return {}
-        query_ids = index.tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)
-        if not query_ids or not query_ids[0]:
+        query_ids = index.retriever.get_tokens_ids(self._analyser(query))
+        if not query_ids:
             return {}
-        all_scores = index.retriever.get_scores_from_ids(list(query_ids[0]))
+        all_scores = index.retriever.get_scores_from_ids(query_ids)
         matching = np.flatnonzero(all_scores > 0)
         return {index.ids[int(i)]: float(all_scores[i]) for i in matching}
 
