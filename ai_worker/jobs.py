@@ -19,6 +19,7 @@ from ai_worker.curated.ingest import remove_document_pairs, sync_document_pairs
 from ai_worker.gateway_client import ClaimDeferred
 from ai_worker.ingestion.parsers import UnreadableDocument
 from ai_worker.ingestion.pipeline import ingest, parse_limits, sync_products
+from ai_worker.language import detect_language
 from ai_worker.lease import LeaseKeeper
 from ai_worker.links import strip_unsafe_links
 from ai_worker.llm.base import GenerationStats, LLMError
@@ -154,7 +155,8 @@ def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, 
     question = Question(
         tenant_id=claim.tenant_id,
         text=claim.text,
-        language=claim.language or "en",
+        # The message's own language; the contact's stored one when it is too short to tell.
+        language=detect_language(claim.text, fallback=claim.language),
         settings=claim.settings,
         history=tuple(claim.history),
     )

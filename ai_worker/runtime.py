@@ -19,6 +19,7 @@ from redis import Redis
 
 from ai_worker.answers.base import Responder
 from ai_worker.gateway_client import GatewayClient
+from ai_worker.language import detector
 from ai_worker.llm.base import LLMError, LLMProvider
 from ai_worker.llm.llamacpp import LlamaCppProvider
 from ai_worker.llm.resilient import Resilience, ResilientLLM
@@ -228,6 +229,10 @@ def load(settings: WorkerSettings, *, with_llm: bool = True) -> Runtime:
     if with_llm:
         llm, llm_components = load_llm(settings)
         components.update(llm_components)
+        if settings.answer_pipeline == "grounded":
+            # Loaded now (seconds, once) rather than in the first customer's answer.
+            detector()
+            components["language"] = Component(True, "lingua language detector")
     runtime = Runtime(
         settings=settings,
         redis=redis,
