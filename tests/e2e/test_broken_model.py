@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import redis_url
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +23,10 @@ def broken_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         worker_env={"LLM_MODEL_PATH": str(broken)},
         ready=False,  # it never becomes ready: that is the point
     ) as stack:
+        # With knowledge to answer from, the question needs the model (the grounded pipeline answers
+        # an unrelated one with its honest fallback, which needs no model).
+        policy = stack.upload(SAMPLE_KB / "delivery-and-returns.md")
+        assert stack.wait_document(policy["document_id"])["status"] == "ready"
         yield stack
 
 
@@ -53,6 +57,6 @@ def test_missing_model_file(tmp_path: Path, broken_stack: Stack) -> None:
     broken_stack.worker.stop()
     broken_stack.worker = None
     broken_stack.start_worker(LLM_MODEL_PATH=str(tmp_path / "nowhere.gguf"))
-    task = broken_stack.ask("Hello?", wait=120)
+    task = broken_stack.ask("Do you deliver to Abu Dhabi?", chat_id="chat-missing-model", wait=120)
     assert task["status"] == "failed"
     assert "model file not found" in task["error"] and "nowhere.gguf" in task["error"]
