@@ -38,7 +38,10 @@ class _Strict(BaseModel):
 class UserIn(_Strict):
     id: ExternalId
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None = None
+    #: A BCP 47 tag; 35 characters at most (what the contact's column holds, and BCP 47's advice).
+    language: (
+        Annotated[str, StringConstraints(max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] | None
+    ) = None
 
 
 class MessageIn(_Strict):

@@ -331,3 +331,14 @@ def test_compose_hands_the_metrics_token_to_prometheus() -> None:
     assert compose["secrets"]["metrics_token"] == {"environment": "METRICS_TOKEN"}
     assert "metrics_token" in compose["services"]["prometheus"]["secrets"]
     assert compose["services"]["gateway"]["environment"]["METRICS_TOKEN"] == "${METRICS_TOKEN:-}"
+
+
+def test_a_language_tag_longer_than_the_contacts_column_is_a_422(gateway: Stack) -> None:
+    """schemathesis found it: a valid-looking 47-character tag reached PostgreSQL's 35-character
+    column and the message was answered 503 (SQLite stored it whole)."""
+    tag = "OhM-XvMo-Wo7Mr4Ow-Av_0yT2owXb-iL8i_CU0P_b9-E1"
+    user = {"id": "u-lang", "language": tag}
+    body = {"channel": "web", "chat_id": "c-lang", "user": user, "text": "Do you deliver to Sharjah?"}
+    response = gateway.client().post("/api/v1/messages", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "user", "language"]
