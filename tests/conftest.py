@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from tests.support.fake_llm import FakeLLM
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ROOT, free_port
-from tests.support.stack import SAMPLE_KB, Stack, running_stack
+from tests.support.stack import SAMPLE_KB, Stack, running_stack, start_stack
 
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -50,6 +51,20 @@ def fresh_postgres_database(prefix: str = "parley_test") -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def gateway_only(*, name: str, workdir: Path, database: str, redis_db: int) -> Iterator[Stack]:
+    """A migrated gateway with no worker, on SQLite in `workdir` or on a fresh PostgreSQL database
+    (`database` is "sqlite" or "postgres"), closed afterwards."""
+    with contextlib.ExitStack() as resources:
+        if database == "sqlite":
+            database_url = f"sqlite:///{workdir / 'parley.db'}"
+        else:
+            database_url = resources.enter_context(fresh_postgres_database(f"parley_{name.replace('-', '_')}"))
+        stack = start_stack(name=name, workdir=workdir, database_url=database_url, redis_url=redis_url(redis_db))
+        resources.callback(stack.close)
+        yield stack
 
 
 @pytest.fixture(scope="session")

@@ -21,10 +21,10 @@ from ai_worker.gateway_client import GatewayClient
 from ai_worker.settings import WorkerSettings
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.schemas import TenantSettings
-from tests.conftest import fresh_postgres_database, redis_url
+from tests.conftest import gateway_only
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
 from tests.support.servers import ROOT
-from tests.support.stack import SAMPLE_KB, TOKENS, Stack, start_stack
+from tests.support.stack import SAMPLE_KB, TOKENS, Stack
 
 CURATED = "/curated-answers"
 
@@ -32,24 +32,15 @@ CURATED = "/curated-answers"
 @pytest.fixture(scope="module")
 def curated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = Path(tmp_path_factory.mktemp("curated-sqlite"))
-    stack = start_stack(
-        name="curated-sqlite", workdir=workdir, database_url=f"sqlite:///{workdir / 'p.db'}", redis_url=redis_url(14)
-    )
-    yield stack
-    stack.close()
+    with gateway_only(name="curated-sqlite", workdir=workdir, database="sqlite", redis_db=14) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
 def curated_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with fresh_postgres_database("parley_curated") as database_url:
-        stack = start_stack(
-            name="curated-postgres",
-            workdir=Path(tmp_path_factory.mktemp("curated-postgres")),
-            database_url=database_url,
-            redis_url=redis_url(13),
-        )
+    workdir = Path(tmp_path_factory.mktemp("curated-postgres"))
+    with gateway_only(name="curated-postgres", workdir=workdir, database="postgres", redis_db=13) as stack:
         yield stack
-        stack.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -10,30 +10,19 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import fresh_postgres_database, redis_url
+from tests.conftest import gateway_only
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
-from tests.support.stack import Stack, start_stack
+from tests.support.stack import Stack
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = Path(tmp_path_factory.mktemp(f"needs-person-{request.param}"))
-    if request.param == "sqlite":
-        stack = start_stack(
-            name="needs-person-sqlite",
-            workdir=workdir,
-            database_url=f"sqlite:///{workdir / 'parley.db'}",
-            redis_url=redis_url(14),
-        )
+    redis_db = 14 if request.param == "sqlite" else 15
+    with gateway_only(
+        name=f"needs-person-{request.param}", workdir=workdir, database=request.param, redis_db=redis_db
+    ) as stack:
         yield stack
-        stack.close()
-        return
-    with fresh_postgres_database("parley_needs_person") as database_url:
-        stack = start_stack(
-            name="needs-person-postgres", workdir=workdir, database_url=database_url, redis_url=redis_url(15)
-        )
-        yield stack
-        stack.close()
 
 
 def answered(stack: Stack, tenant: TenantKeys, text: str, *, path: str, needs_person: bool) -> str:

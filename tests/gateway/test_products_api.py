@@ -17,34 +17,22 @@ from ai_worker.runtime import Runtime
 from ai_worker.settings import WorkerSettings
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.products import ProductRow
-from tests.conftest import fresh_postgres_database, redis_url, run_cli_ingest
-from tests.support.stack import SAMPLE_KB, TOKENS, Stack, start_stack
+from tests.conftest import gateway_only, run_cli_ingest
+from tests.support.stack import SAMPLE_KB, TOKENS, Stack
 
 
 @pytest.fixture(scope="module")
 def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = Path(tmp_path_factory.mktemp("products-sqlite"))
-    stack = start_stack(
-        name="products-sqlite",
-        workdir=workdir,
-        database_url=f"sqlite:///{workdir / 'parley.db'}",
-        redis_url=redis_url(4),
-    )
-    yield stack
-    stack.close()
+    with gateway_only(name="products-sqlite", workdir=workdir, database="sqlite", redis_db=4) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
 def postgres_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with fresh_postgres_database("parley_products") as database_url:
-        stack = start_stack(
-            name="products-postgres",
-            workdir=Path(tmp_path_factory.mktemp("products-postgres")),
-            database_url=database_url,
-            redis_url=redis_url(3),
-        )
+    workdir = Path(tmp_path_factory.mktemp("products-postgres"))
+    with gateway_only(name="products-postgres", workdir=workdir, database="postgres", redis_db=3) as stack:
         yield stack
-        stack.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import fresh_postgres_database, redis_url
-from tests.support.stack import Stack, start_stack
+from tests.conftest import gateway_only
+from tests.support.stack import Stack
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -25,28 +25,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def sqlite_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A gateway on SQLite with no worker: what an attacker reaches over HTTP."""
     workdir = Path(tmp_path_factory.mktemp("security-sqlite"))
-    stack = start_stack(
-        name="security-sqlite",
-        workdir=workdir,
-        database_url=f"sqlite:///{workdir / 'parley.db'}",
-        redis_url=redis_url(2),
-    )
-    yield stack
-    stack.close()
+    with gateway_only(name="security-sqlite", workdir=workdir, database="sqlite", redis_db=2) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")
 def postgres_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A gateway on PostgreSQL with no worker."""
-    with fresh_postgres_database("parley_security") as database_url:
-        stack = start_stack(
-            name="security-postgres",
-            workdir=Path(tmp_path_factory.mktemp("security-postgres")),
-            database_url=database_url,
-            redis_url=redis_url(8),
-        )
+    workdir = Path(tmp_path_factory.mktemp("security-postgres"))
+    with gateway_only(name="security-postgres", workdir=workdir, database="postgres", redis_db=8) as stack:
         yield stack
-        stack.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
