@@ -12,7 +12,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramConflictError, TelegramRetryAfter, TelegramServerError
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from parley_contract.schemas import ReplyEvent, TaskStatus
@@ -22,7 +22,7 @@ from telegram_bot.settings import BotSettings
 from telegram_bot.store import ReplyTarget, Store
 from telegram_bot.typing_indicator import TypingIndicator
 from tests.conftest import redis_url
-from tests.support.env_example import env_example_names
+from tests.support.env_example import SHARED_ADAPTER_NAMES, env_example_names, expected_of, read_documented
 from tests.support.telegram_emulator import TelegramEmulator
 from tests.telegram_bot.conftest import new_chat_id
 
@@ -247,18 +247,8 @@ DOCUMENTED: dict[str, tuple[str, str, object]] = {
     "TELEGRAM_SPLIT_PAUSE_SECONDS": ("split_pause_seconds", "1.5", 1.5),
     "TELEGRAM_RETRY_MAX_SECONDS": ("retry_max_seconds", "90", 90.0),
     "TELEGRAM_CONSUMER_NAME": ("consumer_name", "bot-replica-2", "bot-replica-2"),
-    "STT_BASE_URL": ("stt_base_url", "http://stt.local/v1", "http://stt.local/v1"),
-    "STT_API_KEY": ("stt_api_key", "stt-key", "stt-key"),
-    "STT_MODEL": ("stt_model", "whisper-large", "whisper-large"),
-    "SERVICE_TOKEN": ("gateway_token", "the-real-service-token", "the-real-service-token"),
-    "REDIS_URL": ("redis_url", "redis://gateway-redis:6379/3", "redis://gateway-redis:6379/3"),
-    "GATEWAY_URL": ("gateway_url", "http://127.0.0.1:18700", "http://127.0.0.1:18700"),
+    **SHARED_ADAPTER_NAMES,
 }
-
-
-def _value(settings: BotSettings, field: str) -> object:
-    value = getattr(settings, field)
-    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def test_the_names_env_example_documents_reach_the_settings_and_older_names_still_work(
@@ -268,11 +258,7 @@ def test_the_names_env_example_documents_reach_the_settings_and_older_names_stil
     for name in [*DOCUMENTED, "BOT_TOKEN", "MODE", "WEBHOOK_URL", "WEBHOOK_SECRET", "GATEWAY_TOKEN"]:
         monkeypatch.delenv(name, raising=False)
     env_file = tmp_path / ".env"
-    env_file.write_text("".join(f"{name}={value}\n" for name, (_f, value, _e) in DOCUMENTED.items()))
-    settings = BotSettings(_env_file=env_file)
-    assert {name: _value(settings, field) for name, (field, _v, _e) in DOCUMENTED.items()} == {
-        name: expected for name, (_f, _v, expected) in DOCUMENTED.items()
-    }
+    assert read_documented(BotSettings, DOCUMENTED, env_file) == expected_of(DOCUMENTED)
     # The unprefixed names of older setups are still read; a documented name set as well wins.
     env_file.write_text("TELEGRAM_WEBHOOK_SECRET=documented\nBOT_TOKEN=1:old\n")
     for name, value in {"MODE": "webhook", "WEBHOOK_URL": "https://old/hook", "WEBHOOK_SECRET": "old"}.items():

@@ -14,7 +14,7 @@ import redis
 from pydantic import ValidationError
 
 from tests.conftest import redis_url
-from tests.support.env_example import env_example_names
+from tests.support.env_example import SHARED_ADAPTER_NAMES, env_example_names, expected_of, read_documented
 from tests.support.servers import free_port, wait_until
 from tests.support.wazzup_emulator import WazzupEmulator
 from tests.whatsapp_adapter.conftest import WEBHOOK_SECRET, Adapter, inbound_entries, new_chat
@@ -192,12 +192,7 @@ DOCUMENTED: dict[str, tuple[str, str, object]] = {
     "WAZZUP_SEND_ATTEMPTS": ("send_attempts", "3", 3),
     "WAZZUP_SEND_TIMEOUT_SECONDS": ("send_timeout_seconds", "12", 12.0),
     "WAZZUP_CONSUMER_NAME": ("consumer_name", "whatsapp-7", "whatsapp-7"),
-    "STT_BASE_URL": ("stt_base_url", "http://stt.local/v1", "http://stt.local/v1"),
-    "STT_API_KEY": ("stt_api_key", "stt-key", "stt-key"),
-    "STT_MODEL": ("stt_model", "whisper-large", "whisper-large"),
-    "SERVICE_TOKEN": ("gateway_token", "the-real-service-token", "the-real-service-token"),
-    "REDIS_URL": ("redis_url", "redis://gateway-redis:6379/3", "redis://gateway-redis:6379/3"),
-    "GATEWAY_URL": ("gateway_url", "http://127.0.0.1:18700", "http://127.0.0.1:18700"),
+    **SHARED_ADAPTER_NAMES,
 }
 
 
@@ -208,11 +203,7 @@ def test_the_names_env_example_documents_reach_the_settings_and_older_names_stil
     for name in [*DOCUMENTED, "WEBHOOK_SECRET", "PUBLIC_URL", "GATEWAY_TOKEN", "CONSUMER_NAME"]:
         monkeypatch.delenv(name, raising=False)
     env_file = tmp_path / ".env"
-    env_file.write_text("".join(f"{name}={value}\n" for name, (_f, value, _e) in DOCUMENTED.items()))
-    settings = WhatsAppSettings(_env_file=env_file)
-    assert {name: getattr(settings, field) for name, (field, _v, _e) in DOCUMENTED.items()} == {
-        name: expected for name, (_f, _v, expected) in DOCUMENTED.items()
-    }
+    assert read_documented(WhatsAppSettings, DOCUMENTED, env_file) == expected_of(DOCUMENTED)
     # `NAME=` lines as .env.example has them are "not set": the defaults apply.
     env_file.write_text("WAZZUP_WEBHOOK_SECRET=\nWAZZUP_CHANNEL_ID=\n")
     assert WhatsAppSettings(_env_file=env_file).wazzup_channel_id is None
