@@ -19,6 +19,7 @@ from redis import Redis
 
 from ai_worker.answers.base import Responder
 from ai_worker.gateway_client import GatewayClient
+from ai_worker.knowledge_cache import KnowledgeCache, knowledge_version
 from ai_worker.language import detector
 from ai_worker.llm.base import LLMError, LLMProvider
 from ai_worker.llm.llamacpp import LlamaCppProvider
@@ -62,26 +63,25 @@ class Runtime:
     llm: LLMProvider | None
     components: dict[str, Component] = field(default_factory=dict)
     lock: FileLock | None = None
-    #: Each tenant's catalog rows with the knowledge version they were read at.
-    _products: dict[str, tuple[int, list[ProductRow]]] = field(default_factory=dict)
+    #: Each tenant's catalog rows, read from the gateway once per knowledge version.
+    _products: KnowledgeCache[list[ProductRow]] = field(init=False)
     #: The ways of answering tried before retrieval (they keep per-tenant indexes): made on first use.
     _responders: list[Responder] | None = None
 
+    def __post_init__(self) -> None:
+        self._products = KnowledgeCache(build=self.gateway.products, version_of=self.knowledge_version)
+
+    def knowledge_version(self, tenant_id: str) -> int:
+        return knowledge_version(self.redis, tenant_id)
+
     def knowledge_changed(self, tenant_id: str) -> None:
-        """Tell every worker's keyword index (and product cache) to rebuild for this tenant."""
-        self._products.pop(tenant_id, None)
+        """Tell every worker's keyword index, product rows and curated answers to rebuild for this tenant."""
         self.redis.incr(KNOWLEDGE_VERSION_PREFIX + tenant_id)
 
     def products_for(self, tenant_id: str) -> list[ProductRow]:
         """The tenant's catalog rows, read from the gateway once per knowledge version: another
         worker's ingestion bumps the version in Redis, so every worker reads the new rows."""
-        version = int(self.redis.get(KNOWLEDGE_VERSION_PREFIX + tenant_id) or 0)
-        cached = self._products.get(tenant_id)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        rows = self.gateway.products(tenant_id)
-        self._products[tenant_id] = (version, rows)
-        return rows
+        return self._products.get(tenant_id)
 
     def responders(self) -> list[Responder]:
         """Catalog, then curated answers (DESIGN.md "How an answer is made"), built once per process."""
@@ -241,7 +241,7 @@ def load(settings: WorkerSettings, *, with_llm: bool = True) -> Runtime:
         retriever=HybridRetriever(
             store,
             KeywordIndex(store),
-            version_of=lambda tenant_id: int(redis.get(KNOWLEDGE_VERSION_PREFIX + tenant_id) or 0),
+            version_of=lambda tenant_id: knowledge_version(redis, tenant_id),
             candidates=settings.retrieval_candidates,
         ),
         llm=llm,

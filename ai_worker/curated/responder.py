@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -11,8 +10,8 @@ from ai_worker.answers.base import Answer, Question
 from ai_worker.curated.ingest import fetch_entries
 from ai_worker.curated.match import CuratedEntry, CuratedIndex, Embed, MatchThresholds
 from ai_worker.curated.sentences import relevant_sentences
+from ai_worker.knowledge_cache import KnowledgeCache
 from ai_worker.settings import WorkerSettings
-from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.schemas import AnswerPath, Source
 
 if TYPE_CHECKING:
@@ -21,36 +20,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class CuratedCache:
-    """Each tenant's curated answers, fetched from the gateway once per knowledge version.
-
-    `version_of` is the tenant's knowledge counter (`runtime.knowledge_changed` bumps it, and so
-    does the gateway when staff change a curated answer): a new version drops the cached index.
-    """
+class CuratedCache(KnowledgeCache[CuratedIndex]):
+    """Each tenant's curated answers, fetched from the gateway and indexed once per knowledge version
+    (the gateway bumps it too when staff change a curated answer)."""
 
     def __init__(
         self, *, fetch: Callable[[str], list[CuratedEntry]], version_of: Callable[[str], int], embed: Embed
     ) -> None:
-        self._fetch = fetch
-        self._version_of = version_of
-        self._embed = embed
-        self._indexes: dict[str, tuple[int, CuratedIndex]] = {}
-        self._lock = threading.Lock()
+        super().__init__(build=lambda tenant_id: CuratedIndex(fetch(tenant_id), embed), version_of=version_of)
 
     def index(self, tenant_id: str) -> CuratedIndex:
-        version = self._version_of(tenant_id)
-        with self._lock:
-            cached = self._indexes.get(tenant_id)
-            if cached is not None and cached[0] == version:
-                return cached[1]
-        index = CuratedIndex(self._fetch(tenant_id), self._embed)
-        with self._lock:
-            self._indexes[tenant_id] = (version, index)
-        return index
-
-    def drop(self, tenant_id: str) -> None:
-        with self._lock:
-            self._indexes.pop(tenant_id, None)
+        return self.get(tenant_id)
 
 
 class CuratedResponder:
@@ -95,7 +75,7 @@ def curated_responder(rt: Runtime) -> CuratedResponder:
     embed = rt.store.embedder.embed
     cache = CuratedCache(
         fetch=lambda tenant_id: fetch_entries(rt.gateway, tenant_id),
-        version_of=lambda tenant_id: int(rt.redis.get(KNOWLEDGE_VERSION_PREFIX + tenant_id) or 0),
+        version_of=rt.knowledge_version,
         embed=embed,
     )
     return CuratedResponder(cache=cache, embed=embed, thresholds=thresholds_from(rt.settings))
