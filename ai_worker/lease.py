@@ -11,6 +11,8 @@ import threading
 from types import TracebackType
 from typing import Protocol
 
+from parley_contract.runtime.loops import ThreadLoop
+
 log = logging.getLogger(__name__)
 
 
@@ -30,34 +32,29 @@ class LeaseKeeper:
         self._task_id = task_id
         self._attempt = attempt
         self._interval = max(lease_seconds / 3, 0.5)
-        self._stopped = threading.Event()
         self._lost = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{task_id}", daemon=True)
+        self._loop = ThreadLoop(self._renew, name=f"lease-{task_id}", interval_seconds=self._interval)
 
     @property
     def lost(self) -> bool:
         return self._lost.is_set()
 
     def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
+        self._loop.start()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=self._interval + 1)
+        self._loop.stop(join_seconds=self._interval + 1)
 
-    def _run(self) -> None:
-        while not self._stopped.wait(self._interval):
-            try:
-                renewed = self._gateway.renew_lease(self._task_id, attempt=self._attempt, timeout=self._interval)
-            except Exception:
-                log.warning("renewing the lease of task %s failed", self._task_id, exc_info=True)
-                continue
-            if renewed is False:
-                log.warning("task %s was finished or claimed again elsewhere; this attempt stops", self._task_id)
-                self._lost.set()
-                return
-            if renewed is None:
-                log.warning("could not renew the lease of task %s (gateway unreachable); trying again", self._task_id)
+    def _renew(self) -> bool:
+        """One renewal; False (the loop ends) once the task is no longer ours."""
+        renewed = self._gateway.renew_lease(self._task_id, attempt=self._attempt, timeout=self._interval)
+        if renewed is False:
+            log.warning("task %s was finished or claimed again elsewhere; this attempt stops", self._task_id)
+            self._lost.set()
+            return False
+        if renewed is None:
+            log.warning("could not renew the lease of task %s (gateway unreachable); trying again", self._task_id)
+        return True

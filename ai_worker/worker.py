@@ -28,6 +28,7 @@ from ai_worker import runtime
 from ai_worker.metrics import start_metrics_server
 from ai_worker.settings import WorkerSettings
 from parley_contract.names import ANSWER_QUEUES, INGEST_QUEUES, WORKER_STATUS_PREFIX
+from parley_contract.runtime.loops import ThreadLoop
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +132,18 @@ class IngestionLane(threading.Thread):
             self.join()
 
 
-class StatusReporter(threading.Thread):
+class StatusReporter:
     """Publishes this worker's component health every few seconds, even while a job runs."""
 
     def __init__(self, rt: runtime.Runtime, name: str) -> None:
-        super().__init__(name="parley-status", daemon=True)
         self._rt = rt
         self._worker_name = name
-        self._stop_event = threading.Event()
+        self._loop = ThreadLoop(
+            self.publish, name="parley-status", interval_seconds=STATUS_INTERVAL_SECONDS, first_round_at_once=True
+        )
+
+    def start(self) -> None:
+        self._loop.start()
 
     def publish(self) -> None:
         status = {
@@ -148,16 +153,8 @@ class StatusReporter(threading.Thread):
         }
         self._rt.redis.set(WORKER_STATUS_PREFIX + self._worker_name, json.dumps(status), ex=STATUS_TTL_SECONDS)
 
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            try:
-                self.publish()
-            except Exception:
-                log.warning("could not publish worker status", exc_info=True)
-            self._stop_event.wait(STATUS_INTERVAL_SECONDS)
-
     def stop(self) -> None:
-        self._stop_event.set()
+        self._loop.stop()
         try:
             self._rt.redis.delete(WORKER_STATUS_PREFIX + self._worker_name)
         except Exception:

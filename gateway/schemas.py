@@ -3,7 +3,7 @@ in `parley_contract.schemas`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -11,7 +11,6 @@ from pydantic import (
     AfterValidator,
     AnyHttpUrl,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     WithJsonSchema,
@@ -20,14 +19,11 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from gateway.auth import PARTNER_SCOPES, Scope
-from parley_contract.schemas import TaskOut, TenantSettings
+from gateway.models import as_utc
+from parley_contract.schemas import StrictModel, TaskOut, TenantSettings
 
 TenantId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _valid_settings(value: dict[str, Any]) -> dict[str, Any]:
@@ -37,13 +33,13 @@ def _valid_settings(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-class TenantIn(_Strict):
+class TenantIn(StrictModel):
     id: TenantId
     name: Name
     settings: Annotated[dict[str, Any], AfterValidator(_valid_settings)] = Field(default_factory=dict)
 
 
-class TenantPatch(_Strict):
+class TenantPatch(StrictModel):
     name: Name | None = None
     #: True disables the tenant: its keys are refused until it is enabled again.
     disabled: bool | None = None
@@ -81,7 +77,7 @@ PartnerScope = Annotated[
 ]
 
 
-class ApiKeyIn(_Strict):
+class ApiKeyIn(StrictModel):
     name: Name
     scopes: list[PartnerScope] = Field(min_length=1)
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=100_000)
@@ -192,17 +188,12 @@ class CallbackDeliveryDetail(CallbackDeliveryOut):
     payload: dict[str, Any]
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 #: Versions, offsets and counts beyond this overflow the databases' integers.
 MAX_INT = 2**31 - 1
 
 
-class PromptIn(_Strict):
+class PromptIn(StrictModel):
     #: May use {business_name} and {language_hint}; write a literal brace as {{ or }}.
     text: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -265,7 +256,7 @@ class ConversationPage(BaseModel):
 class TenantSettingsIn(TenantSettings):
     """The whole settings object (PUT): unknown fields are a 422."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = StrictModel.model_config
 
 
 def _optional(field: FieldInfo) -> tuple[Any, None]:
@@ -276,7 +267,7 @@ def _optional(field: FieldInfo) -> tuple[Any, None]:
 #: Some settings (PATCH): the fields sent replace the stored ones; unknown fields are a 422.
 TenantSettingsPatch: type[BaseModel] = create_model(
     "TenantSettingsPatch",
-    __config__=ConfigDict(extra="forbid"),
+    __config__=StrictModel.model_config,
     **{name: _optional(field) for name, field in TenantSettings.model_fields.items()},  # type: ignore[call-overload]
 )
 

@@ -31,11 +31,13 @@ class Role(StrEnum):
     assistant = "assistant"
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A request body: unknown fields are refused (422), never silently dropped."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class UserIn(_Strict):
+class UserIn(StrictModel):
     id: ExternalId
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     #: A BCP 47 tag; 35 characters at most (what the contact's column holds, and BCP 47's advice).
@@ -44,7 +46,7 @@ class UserIn(_Strict):
     ) = None
 
 
-class MessageIn(_Strict):
+class MessageIn(StrictModel):
     """A customer's message as an adapter or partner posts it.
 
     The text limit is enforced by the gateway from its settings (default 4096 characters).
@@ -137,7 +139,7 @@ class FeedbackRating(StrEnum):
     down = "down"
 
 
-class FeedbackIn(_Strict):
+class FeedbackIn(StrictModel):
     """A customer's verdict on one answer (the 👍/👎 buttons)."""
 
     rating: FeedbackRating
@@ -152,7 +154,7 @@ class FeedbackOut(BaseModel):
     created_at: datetime
 
 
-class ConversationReset(_Strict):
+class ConversationReset(StrictModel):
     """Close the chat's open conversation: the next message starts a new one (/reset)."""
 
     channel: Channel
@@ -170,7 +172,7 @@ class ChannelSettings(BaseModel):
     greeting: str | None = None
 
 
-class SearchRequest(_Strict):
+class SearchRequest(StrictModel):
     query: Annotated[str, StringConstraints(min_length=1, max_length=DEFAULT_MAX_TEXT_CHARS)]
     top_k: int = Field(default=5, ge=1, le=50)
 

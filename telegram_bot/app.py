@@ -111,10 +111,9 @@ class BotApp:
     async def run(self) -> None:
         me = await self.sender.call(self.bot.get_me)
         log.info("bot @%s (id %d) starting in %s mode", me.username, me.id, self.settings.mode)
-        background = [
-            asyncio.create_task(self.delivery.run(), name="reply-delivery"),
-            asyncio.create_task(self.submitter.run(), name="parked-messages"),
-        ]
+        delivery = asyncio.create_task(self.delivery.run(), name="reply-delivery")
+        parked = self.submitter.parked_loop()
+        parked.start()
         try:
             if self.settings.mode == "webhook":
                 await self._run_webhook()
@@ -124,12 +123,11 @@ class BotApp:
                     self.bot, allowed_updates=self.dispatcher.resolve_used_update_types(), close_bot_session=False
                 )
         finally:
-            await self._stop_delivery(background[0])
-            for task in background:
-                task.cancel()
-            for task in background:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await self._stop_delivery(delivery)
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
+            await parked.stop()
             await self.close()
 
     async def _stop_delivery(self, task: asyncio.Task[None]) -> None:

@@ -2,9 +2,10 @@
 
 The gateway appends every finished task of this channel to `parley:replies:telegram`. The bot reads
 it through the consumer group `telegram_bot`: an entry stays pending until the answer is in the
-chat and the bot XACKs it. After a crash or restart the consumer first re-reads its own pending
-entries, and periodically takes over (XAUTOCLAIM) entries another consumer left unacknowledged for
-`reclaim_idle_seconds`. Entries published while the bot was down simply wait in the stream.
+chat and the bot XACKs it (`parley_contract.runtime.streams`, the WhatsApp adapter's consumer too):
+its own pending entries first, after a crash or restart and after a failed delivery; entries another
+consumer left unacknowledged for `reclaim_idle_seconds` are taken over (XAUTOCLAIM). Entries
+published while the bot was down simply wait in the stream.
 
 Exactly once: a delivery marker per task (`delivered:<task>`) is checked before and set after
 sending; a short SET NX lock keeps two consumers from sending the same task at once; each part of a
@@ -32,10 +33,10 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.types import InlineKeyboardMarkup
 from pydantic import ValidationError
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from parley_contract.logging import bound_request_id
 from parley_contract.names import reply_stream
+from parley_contract.runtime.streams import StreamConsumer
 from parley_contract.schemas import ReplyEvent, TaskStatus
 from telegram_bot import texts
 from telegram_bot.callbacks import feedback_keyboard
@@ -70,86 +71,41 @@ class ReplyDelivery:
         self.consumer = consumer
         self.instance = uuid.uuid4().hex[:12]  # this run of the consumer
         self.split_pause = split_pause_seconds
-        self.reclaim_idle_ms = int(reclaim_idle_seconds * 1000)
         self.target_wait = target_wait_seconds
         self.stream = reply_stream(CHANNEL)
-        self._stopping = False
-        #: True while a batch is being delivered: `stop()` then lets it finish rather than cut a send.
-        self.busy = False
-
-    async def ensure_group(self) -> None:
-        try:
-            # From the stream's start: replies made before the bot's very first start are delivered too.
-            await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        # Entries of different chats are delivered at once; one chat's parts stay in order within deliver().
+        self._consumer = StreamConsumer(
+            redis,
+            stream=self.stream,
+            group=GROUP,
+            consumer=consumer,
+            handle=self._handle_entry,
+            claim_idle_ms=int(reclaim_idle_seconds * 1000),
+            concurrent=True,
+        )
 
     async def run(self) -> None:
-        await self.ensure_group()
-        await self._drain_own_pending()
-        last_reclaim = 0.0
-        while not self._stopping:
-            try:
-                if time.monotonic() - last_reclaim > max(self.reclaim_idle_ms / 2000, 1.0):
-                    last_reclaim = time.monotonic()
-                    await self._reclaim()
-                batches = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=10, block=2000)
-                await self._handle_batch(_entries(batches))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("reply delivery loop error; continuing in 1 s")
-                await asyncio.sleep(1)
-
-    async def _drain_own_pending(self) -> None:
-        """Entries this consumer read before a restart but never acknowledged."""
-        start = "0"
-        while True:
-            entries = _entries(await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: start}, count=50))
-            if not entries:
-                return
-            await self._handle_batch(entries)
-            start = _id(entries[-1][0])
-
-    async def _reclaim(self) -> None:
-        result: Any = await self.redis.xautoclaim(
-            self.stream, GROUP, self.consumer, min_idle_time=self.reclaim_idle_ms, start_id="0-0", count=50
-        )
-        entries: list[Any] = list(result[1]) if result else []
-        if entries:
-            log.info("took over %d unacknowledged replies", len(entries))
-            await self._handle_batch(entries)
+        await self._consumer.run()
 
     def stop(self) -> None:
         """Return from `run` after the batch being delivered; what was read but not begun stays pending."""
-        self._stopping = True
+        self._consumer.stop()
 
-    async def _handle_batch(self, entries: list[Any]) -> None:
-        if self._stopping:
-            return  # read just as the bot stops: pending, delivered after the restart
-        self.busy = True
-        try:
-            await asyncio.gather(*(self._handle_entry(entry_id, fields) for entry_id, fields in entries if fields))
-        finally:
-            self.busy = False
+    @property
+    def busy(self) -> bool:
+        """True while a batch is being delivered: `stop()` then lets it finish rather than cut a send."""
+        return self._consumer.handling
 
-    async def _handle_entry(self, entry_id: Any, fields: dict[Any, Any]) -> None:
+    async def _handle_entry(self, entry_id: Any, fields: dict[Any, Any]) -> bool:
+        """True: settled (acked); False or an exception: it stays pending and is retried."""
         raw = fields.get(b"event", fields.get("event"))
         try:
             event = ReplyEvent.model_validate_json(raw or b"")
         except ValidationError:
             log.error("unreadable reply entry %s: acknowledged and dropped", _id(entry_id))
-            await self.redis.xack(self.stream, GROUP, entry_id)
-            return
+            return True
         with bound_request_id(event.request_id):
-            try:
-                done = await self.deliver(event)
-            except Exception:
-                log.exception("delivery of task %s failed; it stays pending and is retried", event.task_id)
-                return
-        if done:
-            await self.redis.xack(self.stream, GROUP, entry_id)
+            return await self.deliver(event)
 
     async def deliver(self, event: ReplyEvent) -> bool:
         """Send the task's answer (or an apology) once. True when nothing is left to do."""
@@ -284,16 +240,3 @@ def _parts(event: ReplyEvent) -> tuple[list[str], bool]:
 
 def _id(entry_id: Any) -> str:
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-
-
-def _entries(reply: Any) -> list[Any]:
-    """The (id, fields) entries of an XREADGROUP reply for our one stream (RESP2 list or RESP3 dict)."""
-    if not reply:
-        return []
-    if isinstance(reply, dict):
-        return [
-            entry
-            for entries in reply.values()
-            for entry in (entries[0] if entries and isinstance(entries[0], list) else entries)
-        ]
-    return [entry for _stream, entries in reply for entry in entries]

@@ -9,6 +9,7 @@ import httpx
 from pydantic import BaseModel
 
 from parley_contract.logging import request_id_headers
+from parley_contract.runtime.retry import transient_status
 from parley_contract.schemas import (
     ChannelSettings,
     ConversationReset,
@@ -31,11 +32,11 @@ async def _send_request_id(request: httpx.Request) -> None:
 
 
 class GatewayUnavailable(Exception):
-    """Unreachable, timed out, 5xx or 429: worth retrying later."""
+    """Unreachable, timed out, 5xx, 429, or our token refused (401/403): worth retrying later."""
 
 
 class GatewayRejected(Exception):
-    """A 4xx other than 429: retrying the same request cannot help."""
+    """Any other 4xx: the gateway refused this request itself; retrying it cannot help."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(f"gateway refused with {status}: {detail}")
@@ -65,7 +66,7 @@ class GatewayClient:
             )
         except httpx.HTTPError as exc:
             raise GatewayUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
-        if response.status_code >= 500 or response.status_code == 429:
+        if transient_status(response.status_code, credentials_are_transient=True):
             raise GatewayUnavailable(f"{method} {path}: HTTP {response.status_code}")
         if response.status_code >= 400:
             raise GatewayRejected(response.status_code, response.text[:300])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -14,35 +13,49 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from parley_contract.runtime.retry import wait_backoff
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Bot API failures a later attempt may cure: a 429 (after its retry_after), a 5xx, the network.
+TRANSIENT = (TelegramRetryAfter, TelegramServerError, TelegramNetworkError)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning("telegram %s: retrying in %.1f s (attempt %d)", type(error).__name__, wait, state.attempt_number)
 
 
 class Sender:
     def __init__(self, bot: Bot, *, max_attempts: int) -> None:
         self.bot = bot
         self.max_attempts = max_attempts
+        self._backoff = wait_backoff(initial=1.0, cap=30.0)
 
     async def call(self, make: Callable[[], Awaitable[T]]) -> T:
         """Run one Bot API call; wait out 429s and retry 5xx / network errors with backoff (bounded)."""
-        delay = 1.0
-        for attempt in range(1, self.max_attempts + 1):
-            try:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TRANSIENT),
+            wait=self._wait,
+            stop=stop_after_attempt(self.max_attempts),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
                 return await make()
-            except TelegramRetryAfter as exc:
-                if attempt == self.max_attempts:
-                    raise
-                log.warning("telegram 429: waiting %s s (attempt %d)", exc.retry_after, attempt)
-                await asyncio.sleep(exc.retry_after)
-            except (TelegramServerError, TelegramNetworkError) as exc:
-                if attempt == self.max_attempts:
-                    raise
-                log.warning("telegram %s: retrying in %.0f s (attempt %d)", type(exc).__name__, delay, attempt)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable")  # reraise=True: the last error is raised instead
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, TelegramRetryAfter):
+            return float(error.retry_after)  # Telegram says how long; sooner is refused again
+        return self._backoff(state)
 
     async def send_html(
         self, chat_id: int, text: str, *, reply_to: int | None = None, markup: InlineKeyboardMarkup | None = None

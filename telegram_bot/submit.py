@@ -8,11 +8,12 @@ retry safe: the gateway returns the first task for a key it has already seen.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
 from parley_contract.logging import bound_request_id, new_request_id
+from parley_contract.runtime.loops import AsyncLoop
+from parley_contract.runtime.retry import backoff_delay
 from telegram_bot import texts
 from telegram_bot.gateway_client import GatewayClient, GatewayRejected, GatewayUnavailable
 from telegram_bot.sender import Sender
@@ -44,9 +45,6 @@ class Submitter:
         self.typing = typing
         self.retry_max = retry_max_seconds
 
-    def _backoff(self, attempts: int) -> float:
-        return float(min(self.retry_max, 2 ** min(attempts - 1, 16)))
-
     async def submit(self, pending: PendingMessage, *, first: bool) -> None:
         """Post to the gateway; on failure park the message for a later retry.
 
@@ -65,7 +63,7 @@ class Submitter:
             )
         except GatewayUnavailable as exc:
             pending.attempts += 1
-            delay = self._backoff(pending.attempts)
+            delay = backoff_delay(attempt=pending.attempts, initial=1.0, cap=self.retry_max)
             log.warning("gateway unavailable (%s); message %s retried in %.0f s", exc, pending.key, delay)
             await self.store.park(pending, due=time.time() + delay)
             if first:
@@ -83,15 +81,11 @@ class Submitter:
         if not await self.store.is_delivered(accepted.task_id):
             self.typing.start(accepted.task_id, pending.chat_id)
 
-    async def run(self) -> None:
-        """Retry parked messages whose time has come, forever."""
-        while True:
-            try:
-                for pending in await self.store.due_pending(time.time()):
-                    with bound_request_id(new_request_id()):
-                        await self.submit(pending, first=False)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("retrying parked messages failed; trying again shortly")
-            await asyncio.sleep(1.0)
+    async def retry_due(self) -> None:
+        """Post again the parked messages whose time has come (a round of `parked_loop`)."""
+        for pending in await self.store.due_pending(time.time()):
+            with bound_request_id(new_request_id()):
+                await self.submit(pending, first=False)
+
+    def parked_loop(self) -> AsyncLoop:
+        return AsyncLoop(self.retry_due, name="parked-messages", interval_seconds=1.0)

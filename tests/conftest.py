@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ROOT, free_port
@@ -96,7 +97,7 @@ def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(
         name="sqlite",
         workdir=tmp_path_factory.mktemp("sqlite-stack"),
-        redis_url=redis_url(11),
+        redis_url=redis_url(dbs.SQLITE_STACK),
         before_worker=ingest_sample_with_cli,
     ) as stack:
         yield stack
@@ -109,7 +110,7 @@ def postgres_stack(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) 
         name="postgres",
         workdir=tmp_path_factory.mktemp("postgres-stack"),
         database_url=postgres_url,
-        redis_url=redis_url(12),
+        redis_url=redis_url(dbs.POSTGRES_STACK),
     ) as stack:
         uploaded = [
             stack.upload(path) for path in sorted(SAMPLE_KB.iterdir()) if path.suffix in (".md", ".csv", ".pdf")
@@ -144,7 +145,7 @@ def partner_stack(tmp_path_factory: pytest.TempPathFactory, partner_llm: FakeLLM
             name="partner",
             workdir=tmp_path_factory.mktemp("partner-stack"),
             database_url=database_url,
-            redis_url=redis_url(10),
+            redis_url=redis_url(dbs.PARTNER_STACK),
             # METRICS_PORT: the worker serves /metrics there (tests/ai_worker/test_metrics.py scrapes it).
             worker_env={**partner_llm.worker_env, "METRICS_PORT": str(free_port())},
             # The callback receivers are on loopback (tests/support/callback_receiver.py).

@@ -15,6 +15,7 @@ import redis
 import yaml
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.servers import ROOT, free_port, wait_until
 from tests.support.stack import TOKENS
 
@@ -32,7 +33,7 @@ def test_the_compose_command_hands_sigterm_to_the_gateway(tmp_path: Path) -> Non
     port = free_port()
     script = script.replace("--host 0.0.0.0 --port 8000", f"--host 127.0.0.1 --port {port}")
     assert str(port) in script
-    url = redis_url(14)
+    url = redis_url(dbs.COMPOSE)
     redis.Redis.from_url(url).flushdb()
     env = {
         **os.environ,

@@ -17,6 +17,7 @@ from prometheus_client import REGISTRY
 from ai_worker import metrics as worker_metrics
 from gateway.metrics import GatewayMetrics, instrument
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.servers import ROOT
 
 MONITORING = ROOT / "monitoring"
@@ -72,7 +73,7 @@ def exposed_metric_names() -> set[str]:
     with TestClient(app) as client:  # the instrumentation registers its metrics when the app starts
         assert client.get("/metrics").status_code == 200
     families = list(gateway.registry.collect()) + list(REGISTRY.collect())
-    connection = redis.Redis.from_url(redis_url(6))
+    connection = redis.Redis.from_url(redis_url(dbs.MONITORING))
     try:
         families += list(worker_metrics.QueueDepthCollector(connection).collect())
     finally:

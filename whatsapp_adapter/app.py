@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from parley_contract.runtime.streams import StreamConsumer
 from whatsapp_adapter import keys
 from whatsapp_adapter.delivery import Delivery
 from whatsapp_adapter.forwarder import Forwarder
@@ -24,7 +25,6 @@ from whatsapp_adapter.gateway_client import GatewayClient
 from whatsapp_adapter.inbox import Inbox
 from whatsapp_adapter.replies import ReplyHandler
 from whatsapp_adapter.settings import WhatsAppSettings
-from whatsapp_adapter.streams import StreamConsumer
 from whatsapp_adapter.transcriber import Transcriber
 from whatsapp_adapter.wazzup_client import WazzupClient
 from whatsapp_adapter.webhook_models import WazzupMessage, WebhookBody

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from parley_contract.logging import request_id_headers
+from parley_contract.runtime.retry import transient_status
 from parley_contract.schemas import MessageAccepted, MessageIn
 from whatsapp_adapter.settings import WhatsAppSettings
 
@@ -19,7 +20,7 @@ class GatewayUnavailable(Exception):
 
 
 class GatewayRefused(Exception):
-    """The gateway refused this message for good (400/413/422): retrying cannot help."""
+    """The gateway refused this message for good (a 4xx other than 401/403/408/425/429): retrying cannot help."""
 
 
 class GatewayClient:
@@ -46,7 +47,7 @@ class GatewayClient:
             raise GatewayUnavailable(f"gateway unreachable: {type(exc).__name__}") from exc
         if response.status_code == 202:
             return MessageAccepted.model_validate_json(response.content)
-        if response.status_code in (400, 413, 422):
-            raise GatewayRefused(f"gateway refused the message: HTTP {response.status_code} {response.text[:300]}")
-        # 401/403 (a wrong token) stay retryable: fixing the configuration must not lose messages.
-        raise GatewayUnavailable(f"gateway answered HTTP {response.status_code}")
+        if transient_status(response.status_code, credentials_are_transient=True):
+            # 401/403 (a wrong token) too: fixing the configuration must not lose messages.
+            raise GatewayUnavailable(f"gateway answered HTTP {response.status_code}")
+        raise GatewayRefused(f"gateway refused the message: HTTP {response.status_code} {response.text[:300]}")

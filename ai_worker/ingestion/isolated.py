@@ -10,6 +10,7 @@ llama.cpp threads running, and a fork of a threaded process can deadlock.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -93,6 +94,7 @@ def _reply(name: str, data: bytes, limits: ParseLimits) -> dict[str, Any]:
 
 
 def _over_memory(limits: ParseLimits) -> dict[str, Any]:
+    gc.collect()  # the parser's half-built tree is cyclic garbage: room for the reply
     return {
         "error": f"parsing the document needed more memory than the limit of {limits.max_memory_mb} MB "
         "(INGEST_PARSE_MAX_MEMORY_MB); split it into smaller files",
@@ -105,7 +107,16 @@ def main() -> None:
     data = sys.stdin.buffer.read()
     limits = ParseLimits(**request["limits"])
     _cap_memory(limits.max_memory_mb)
-    sys.stdout.write(json.dumps(_reply(request["name"], data, limits)))
+    try:
+        answer = json.dumps(_reply(request["name"], data, limits))
+    except MemoryError:
+        # The parse fitted, or its MemoryError was caught, but the tree it left (cyclic garbage) or
+        # the reply itself did not: free what can be freed, then say so instead of dying mute.
+        answer = None
+    if answer is None:
+        gc.collect()
+        answer = json.dumps(_over_memory(limits))
+    sys.stdout.write(answer)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from gateway.deps import AdminTenant, SessionDep, StateDep
-from gateway.models import CallbackDelivery
+from gateway.models import CallbackDelivery, as_utc
 from gateway.schemas import (
     AUTHENTICATED_ERRORS,
     CallbackDeliveryDetail,
@@ -41,11 +41,11 @@ def _fields(delivery: CallbackDelivery) -> dict[str, object]:
         "event": str(delivery.payload.get("type", "")),
         "status": DeliveryStatus(delivery.status),
         "attempts": delivery.attempts,
-        "next_attempt_at": callbacks.aware(delivery.next_attempt_at),
+        "next_attempt_at": as_utc(delivery.next_attempt_at),
         "last_error": delivery.last_error,
         "last_status_code": delivery.last_status_code,
-        "created_at": callbacks.aware(delivery.created_at),
-        "delivered_at": callbacks.aware(delivery.delivered_at) if delivery.delivered_at else None,
+        "created_at": as_utc(delivery.created_at),
+        "delivered_at": as_utc(delivery.delivered_at) if delivery.delivered_at else None,
     }
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 
 from gateway.deps import AdminTenant, SessionDep
-from gateway.models import Conversation, Message, Tenant
+from gateway.models import Conversation, Message, Tenant, as_utc
 from gateway.schemas import MAX_INT, TENANT_ERRORS, ConversationHitOut, ConversationPage
 from gateway.services import conversation_search
 from gateway.services.conversation_search import SearchFilters
@@ -49,7 +49,7 @@ def _transcript(conversation: Conversation, messages: list[Message]) -> Transcri
                 role=Role(m.role),
                 text=m.text,
                 task_id=m.task_id,
-                created_at=conversation_search.as_utc(m.created_at),
+                created_at=as_utc(m.created_at),
             )
             for m in messages
         ],

@@ -6,9 +6,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.api.knowledge import UploadForm, store_upload, upload_parts
 from gateway.deps import AppState, EventsDep, InternalCaller, MetricsDep, RedisDep, SessionDep, SettingsDep, StateDep
+from gateway.events import TaskEvents
+from gateway.metrics import GatewayMetrics
 from gateway.services import curated, knowledge, products
 from gateway.services.ordering import Deferred
 from gateway.services.quotas import record_tokens
@@ -21,6 +25,7 @@ from parley_contract.schemas import (
     DocumentAccepted,
     DocumentIngested,
     DocumentOut,
+    ReplyEvent,
     TaskClaim,
     TaskCompletion,
     TaskFailure,
@@ -78,14 +83,10 @@ async def complete(
 ) -> dict[str, bool]:
     reply = await complete_task(session, task_id=task_id, completion=completion)
     if reply is not None:
-        metrics.tasks_finished.labels(status=reply.status.value).inc()
-        _send_callbacks_now(state)
         # Counted once: a repeated completion of a finished task stores nothing (reply is None).
         tokens = (completion.timings.prompt_tokens or 0) + (completion.timings.completion_tokens or 0)
         await record_tokens(redis, tenant_id=reply.tenant_id, tokens=tokens)
-        if await publish_reply(redis=redis, events=events, reply=reply):
-            await mark_reply_published(session, task_id=task_id)
-        await wake_conversation(session=session, redis=redis, events=events, reply=reply)
+        await _finished(reply, session=session, redis=redis, events=events, state=state, metrics=metrics)
     return {"stored": reply is not None}
 
 
@@ -102,12 +103,25 @@ async def fail(
 ) -> dict[str, bool]:
     reply = await fail_task(session, task_id=task_id, failure=failure)
     if reply is not None:
-        metrics.tasks_finished.labels(status=reply.status.value).inc()
-        _send_callbacks_now(state)
-        if await publish_reply(redis=redis, events=events, reply=reply):
-            await mark_reply_published(session, task_id=task_id)
-        await wake_conversation(session=session, redis=redis, events=events, reply=reply)
+        await _finished(reply, session=session, redis=redis, events=events, state=state, metrics=metrics)
     return {"stored": reply is not None}
+
+
+async def _finished(
+    reply: ReplyEvent,
+    *,
+    session: AsyncSession,
+    redis: Redis,
+    events: TaskEvents,
+    state: AppState,
+    metrics: GatewayMetrics,
+) -> None:
+    """After a task was answered or failed: count it, send its callback, publish its reply, wake what waits."""
+    metrics.tasks_finished.labels(status=reply.status.value).inc()
+    _send_callbacks_now(state)
+    if await publish_reply(redis=redis, events=events, reply=reply):
+        await mark_reply_published(session, task_id=reply.task_id)
+    await wake_conversation(session=session, redis=redis, events=events, reply=reply)
 
 
 def _send_callbacks_now(state: AppState) -> None:

@@ -24,6 +24,7 @@ from gateway.services.callbacks import ClaimedDelivery, claim_due, record_attemp
 from gateway.services.safe_http import ALLOW_HINT, PinnedTransport, RefusedTarget, Resolver, system_resolve
 from gateway.settings import GatewaySettings
 from gateway.signing import sign
+from parley_contract.runtime.loops import AsyncLoop
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,9 @@ class CallbackDispatcher:
         self._settings = settings
         self._concurrency = concurrency
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._wakeup = asyncio.Event()
-        self._loop_task: asyncio.Task[None] | None = None
+        self._loop = AsyncLoop(
+            self.dispatch_due, name="callback-dispatcher", interval_seconds=settings.callback_poll_interval_seconds
+        )
         self._http = httpx.AsyncClient(
             transport=PinnedTransport(resolver=resolver, allow_private=settings.callback_allow_private_urls),
             timeout=settings.callback_timeout_seconds,
@@ -78,14 +80,15 @@ class CallbackDispatcher:
         )
 
     def start(self) -> None:
-        self._loop_task = asyncio.create_task(self._run(), name="callback-dispatcher")
+        self._loop.start()
 
     def wake(self) -> None:
         """Look for due deliveries now (a task has just finished)."""
-        self._wakeup.set()
+        self._loop.wake()
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._loop_task, *self._in_flight) if t is not None]
+        await self._loop.stop()
+        tasks = list(self._in_flight)
         for task in tasks:
             task.cancel()
         # An attempt cut short here is tried again when its lease ends.
@@ -93,18 +96,6 @@ class CallbackDispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._http.aclose()
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._settings.callback_poll_interval_seconds)
-            self._wakeup.clear()
-            try:
-                await self.dispatch_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("callback dispatch round failed; trying again shortly", exc_info=True)
 
     async def dispatch_due(self) -> int:
         """Claim due deliveries for the free slots and start sending them; returns how many."""
@@ -126,7 +117,7 @@ class CallbackDispatcher:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
         # A slot is free: due deliveries waiting for one need not wait for the next poll.
-        self._wakeup.set()
+        self._loop.wake()
 
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
         try:

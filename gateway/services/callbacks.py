@@ -7,9 +7,8 @@ POSTs them and records each attempt here.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -18,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.models import CallbackDelivery, new_id, utcnow
 from gateway.schemas import DeliveryStatus
+from parley_contract.runtime.retry import backoff_delay
 from parley_contract.schemas import TaskOut, TaskStatus
 
 EVENT_TYPES = {TaskStatus.done: "task.completed", TaskStatus.failed: "task.failed"}
@@ -106,13 +106,6 @@ async def claim_due(session: AsyncSession, *, limit: int, lease_seconds: float) 
     return claimed
 
 
-def backoff_seconds(*, attempt: int, base: float, cap: float) -> float:
-    """The wait after failed attempt number `attempt`: base doubling per attempt, capped, with
-    jitter (between half and all of it) so receivers that come back are not hit all at once."""
-    delay: float = min(cap, base * 2 ** (attempt - 1))
-    return delay * random.uniform(0.5, 1.0)
-
-
 async def record_attempt(
     session: AsyncSession,
     *,
@@ -135,7 +128,7 @@ async def record_attempt(
         values.update(status=status, last_error=error[:MAX_ERROR_CHARS])
     else:
         status = DeliveryStatus.pending
-        wait = backoff_seconds(attempt=claimed.attempt, base=backoff_base, cap=backoff_cap)
+        wait = backoff_delay(attempt=claimed.attempt, initial=backoff_base, cap=backoff_cap)
         values.update(last_error=error[:MAX_ERROR_CHARS], next_attempt_at=now + timedelta(seconds=wait))
     result = await session.exec(
         update(CallbackDelivery)
@@ -191,8 +184,3 @@ async def redeliver(session: AsyncSession, *, delivery: CallbackDelivery) -> Cal
         return None
     await session.refresh(delivery)
     return delivery
-
-
-def aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)

@@ -11,7 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gateway.models import Conversation, Message
+from gateway.models import Conversation, Message, as_utc
 from gateway.services.csv_export import csv_document
 
 CSV_COLUMNS = ["created_at", "role", "text", "task_id"]
@@ -41,10 +41,6 @@ def _utc(value: datetime, *, naive: bool) -> datetime:
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     # SQLite keeps datetimes as naive UTC text: compare like with like.
     return value.replace(tzinfo=None) if naive else value
-
-
-def as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 async def search(

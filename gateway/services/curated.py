@@ -8,14 +8,13 @@ Every change bumps the tenant's knowledge version, which drops the workers' cach
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gateway.models import CuratedAnswer, Message, Task, utcnow
+from gateway.models import CuratedAnswer, Message, Task, as_utc, utcnow
 from parley_contract.curated import CuratedAnswerOut, CuratedPair
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 
@@ -28,11 +27,6 @@ class TaskHasNoQuestion(LookupError):
     """The task is not the tenant's, or its message is gone."""
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were written in UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def answer_out(row: CuratedAnswer) -> CuratedAnswerOut:
     return CuratedAnswerOut(
         id=row.id,
@@ -42,8 +36,8 @@ def answer_out(row: CuratedAnswer) -> CuratedAnswerOut:
         source=row.source,
         updated_by=row.updated_by,
         task_id=row.task_id,
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
     )
 
 

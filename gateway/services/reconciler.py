@@ -11,8 +11,6 @@ appended again; the adapters deliver a task's reply once, whatever the number of
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -25,6 +23,7 @@ from gateway.jobs import JobQueue
 from gateway.models import Task, utcnow
 from gateway.services.replies import append_reply
 from gateway.services.tasks import lease_expired, mark_reply_published, unpublished_replies
+from parley_contract.runtime.loops import AsyncLoop
 from parley_contract.schemas import TaskStatus
 
 log = logging.getLogger(__name__)
@@ -79,6 +78,8 @@ async def reconcile_once(
 
 
 class Reconciler:
+    """Runs `reconcile_once` every interval, in the one gateway process that holds the lock for it."""
+
     def __init__(
         self,
         *,
@@ -93,30 +94,20 @@ class Reconciler:
         self._redis = redis
         self._interval = interval_seconds
         self._queued_grace = queued_grace_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._loop = AsyncLoop(self._round, name="reconciler", interval_seconds=interval_seconds)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="reconciler")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                # One reconciler per interval across all gateway processes.
-                if await self._redis.set(LOCK_KEY, "1", nx=True, px=max(int(self._interval * 900), 100)):
-                    await reconcile_once(
-                        sessions=self._sessions,
-                        jobs=self._jobs,
-                        redis=self._redis,
-                        queued_grace_seconds=self._queued_grace,
-                    )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("reconciler round failed; next round in %.0f s", self._interval, exc_info=True)
+    async def _round(self) -> None:
+        # One reconciler per interval across all gateway processes.
+        if await self._redis.set(LOCK_KEY, "1", nx=True, px=max(int(self._interval * 900), 100)):
+            await reconcile_once(
+                sessions=self._sessions,
+                jobs=self._jobs,
+                redis=self._redis,
+                queued_grace_seconds=self._queued_grace,
+            )

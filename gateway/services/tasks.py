@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from gateway.models import Contact, Conversation, Message, PromptVersion, Task, Tenant, utcnow
+from gateway.models import Contact, Conversation, Message, PromptVersion, Task, Tenant, as_utc, utcnow
 from gateway.services.callbacks import add_delivery
 from gateway.services.ordering import DeferReason, Deferred, OpenTask, plan_claim
 from parley_contract.schemas import (
@@ -33,11 +33,6 @@ from parley_contract.schemas import (
 )
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)
-
-
 def task_out(task: Task) -> TaskOut:
     return TaskOut(
         task_id=task.id,
@@ -48,8 +43,8 @@ def task_out(task: Task) -> TaskOut:
         error=task.error,
         timings=Timings.model_validate(task.timings),
         prompt_version=task.prompt_version,
-        created_at=_aware(task.created_at),
-        finished_at=_aware(task.finished_at) if task.finished_at else None,
+        created_at=as_utc(task.created_at),
+        finished_at=as_utc(task.finished_at) if task.finished_at else None,
         merged_into=task.merged_into,
         needs_person=task.needs_person,
     )
@@ -79,7 +74,7 @@ async def _open_tasks(session: AsyncSession, *, conversation_id: str) -> list[Op
             col(Task.merged_into).is_(None),
         )
     )
-    return [OpenTask(id=i, created_at=_aware(c), status=TaskStatus(s)) for i, c, s in rows.all()]
+    return [OpenTask(id=i, created_at=as_utc(c), status=TaskStatus(s)) for i, c, s in rows.all()]
 
 
 def _no_earlier_open_task() -> ColumnElement[bool]:
@@ -117,7 +112,7 @@ async def claim_task(
         # Partners (channel api: /v1/chat/completions) expect one answer per request: never merged.
         window = 0.0 if conversation.channel in burst_excluded_channels else burst_window_seconds
         plan = plan_claim(
-            task=OpenTask(id=task.id, created_at=_aware(task.created_at), status=TaskStatus.queued),
+            task=OpenTask(id=task.id, created_at=as_utc(task.created_at), status=TaskStatus.queued),
             open_tasks=await _open_tasks(session, conversation_id=task.conversation_id),
             window_seconds=window,
             now=now,
@@ -198,7 +193,7 @@ async def claim_task(
         history=history,
         settings=settings,
         attempt=task.attempts,
-        queue_wait_ms=(now - _aware(task.created_at)).total_seconds() * 1000,
+        queue_wait_ms=(now - as_utc(task.created_at)).total_seconds() * 1000,
         prompt=prompt.text if prompt else None,
         prompt_version=prompt.version if prompt else None,
         lease_seconds=lease_seconds,

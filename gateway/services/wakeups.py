@@ -14,8 +14,6 @@ set, nothing is lost: the reconciler puts back every task still queued after its
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 
@@ -27,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from gateway.events import TaskEvents
 from gateway.jobs import JobQueue
 from gateway.models import Task
+from parley_contract.runtime.loops import AsyncLoop
 from parley_contract.schemas import ReplyEvent, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -89,28 +88,13 @@ class Wakeups:
         self._sessions = sessions
         self._jobs = jobs
         self._redis = redis
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._loop = AsyncLoop(self.run_due, name="wakeups", interval_seconds=interval_seconds, error_pause_seconds=1.0)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="wakeups")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.run_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("could not put back deferred answers; trying again", exc_info=True)
-                await asyncio.sleep(1.0)
+        await self._loop.stop()
 
     async def run_due(self, *, limit: int = 100) -> list[str]:
         """Put back the jobs of the tasks that are due; returns the ids of those enqueued."""

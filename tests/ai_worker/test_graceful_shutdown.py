@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.redis_server import RedisServer
 from tests.support.servers import wait_until
@@ -28,7 +29,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterat
     with running_stack(
         name="sigterm",
         workdir=tmp_path_factory.mktemp("sigterm"),
-        redis_url=redis_url(3),
+        redis_url=redis_url(dbs.WORKER_SHUTDOWN),
         worker_env=fake_llm.worker_env,
     ) as stack:
         yield stack
@@ -85,7 +86,7 @@ def test_sigterm_while_the_worker_loads_its_models_exits_zero(
     with running_stack(
         name="sigterm-loading",
         workdir=tmp_path_factory.mktemp("sigterm-loading"),
-        redis_url=redis_url(3),
+        redis_url=redis_url(dbs.WORKER_SHUTDOWN),
         worker_env=fake_llm.worker_env,
         ready=False,
     ) as stack:

@@ -15,6 +15,7 @@ import pytest
 
 from ai_worker.answers.texts import FALLBACK, LEAD_IN
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.metrics import scrape
 from tests.support.servers import free_port
@@ -34,7 +35,7 @@ def grounded_stack(tmp_path_factory: pytest.TempPathFactory, grounded_llm: FakeL
     with running_stack(
         name="grounded",
         workdir=tmp_path_factory.mktemp("grounded-stack"),
-        redis_url=redis_url(13),
+        redis_url=redis_url(dbs.GROUNDED),
         worker_env={**grounded_llm.worker_env, "ANSWER_PIPELINE": "grounded", "METRICS_PORT": str(free_port())},
     ) as stack:
         uploaded = [stack.upload(p) for p in sorted(SAMPLE_KB.iterdir()) if p.suffix in (".md", ".csv", ".pdf")]

@@ -16,6 +16,7 @@ from ai_worker.llm.openai_compat import OpenAICompatibleProvider
 from ai_worker.llm.resilient import Resilience, ResilientLLM
 from ai_worker.metrics import QueueDepthCollector, observed_job
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.metrics import scrape
 from tests.support.stack import Stack
@@ -64,7 +65,7 @@ def test_worker_metrics_move_with_an_answer(partner_stack: Stack) -> None:
 
 @pytest.fixture
 def queue_redis() -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_url(6))
+    connection = redis.Redis.from_url(redis_url(dbs.METRICS))
     connection.flushdb()
     yield connection
     connection.flushdb()

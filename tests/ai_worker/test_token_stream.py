@@ -11,10 +11,11 @@ from redis import Redis
 from ai_worker.token_stream import TokenPublisher
 from parley_contract.names import task_tokens_stream
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 
 
 def test_pieces_reach_the_task_stream_in_order_with_a_ttl() -> None:
-    redis = Redis.from_url(redis_url(13))
+    redis = Redis.from_url(redis_url(dbs.TOKEN_STREAM))
     task_id = uuid.uuid4().hex
     publisher = TokenPublisher(redis, task_id=task_id, attempt=1, interval_seconds=0)
     for piece in ("Hello", " there", "!"):
@@ -27,7 +28,7 @@ def test_pieces_reach_the_task_stream_in_order_with_a_ttl() -> None:
 
 
 def test_a_new_llm_attempt_is_labelled_apart() -> None:
-    redis = Redis.from_url(redis_url(13))
+    redis = Redis.from_url(redis_url(dbs.TOKEN_STREAM))
     task_id = uuid.uuid4().hex
     publisher = TokenPublisher(redis, task_id=task_id, attempt=2, interval_seconds=60)
     publisher.live("1", "half an ans")

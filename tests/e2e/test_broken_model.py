@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
 
@@ -19,7 +20,7 @@ def broken_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(
         name="broken",
         workdir=workdir,
-        redis_url=redis_url(13),
+        redis_url=redis_url(dbs.BROKEN_MODEL),
         worker_env={"LLM_MODEL_PATH": str(broken)},
         ready=False,  # it never becomes ready: that is the point
     ) as stack:

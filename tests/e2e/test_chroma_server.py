@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.servers import ServiceProcess, free_port, wait_until
 from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
@@ -39,7 +40,7 @@ def server_stack(tmp_path_factory: pytest.TempPathFactory, chroma_server: str) -
     with running_stack(
         name="chroma-server",
         workdir=tmp_path_factory.mktemp("chroma-server-stack"),
-        redis_url=redis_url(14),
+        redis_url=redis_url(dbs.CHROMA_SERVER),
         worker_env={"CHROMA_URL": chroma_server},
     ) as stack:
         yield stack

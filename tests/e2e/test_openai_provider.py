@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
@@ -23,7 +24,7 @@ def openai_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) ->
     with running_stack(
         name="openai",
         workdir=tmp_path_factory.mktemp("openai-stack"),
-        redis_url=redis_url(15),
+        redis_url=redis_url(dbs.OPENAI_PROVIDER),
         worker_env=fake_llm.worker_env,
     ) as stack:
         accepted = stack.upload(SAMPLE_KB / "delivery-and-returns.md")

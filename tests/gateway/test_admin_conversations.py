@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import fresh_postgres_database, redis_url
 from tests.gateway.admin_support import ask, new_tenant, post_message
+from tests.support import redis_dbs as dbs
 from tests.support.stack import Stack, start_stack
 
 
@@ -83,7 +84,9 @@ def gateway_only(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sta
             database_url = resources.enter_context(fresh_postgres_database("parley_admin"))
         else:
             database_url = f"sqlite:///{tmp_path / 'parley.db'}"
-        stack = start_stack(name="admin", workdir=tmp_path, database_url=database_url, redis_url=redis_url(1))
+        stack = start_stack(
+            name="admin", workdir=tmp_path, database_url=database_url, redis_url=redis_url(dbs.ADMIN_CONVERSATIONS)
+        )
         resources.callback(stack.close)
         yield stack
 

@@ -21,10 +21,11 @@ from gateway.db import make_engine, make_sessionmaker
 from gateway.migrate import upgrade
 from gateway.models import CallbackDelivery, Tenant, utcnow
 from gateway.schemas import DeliveryStatus
-from gateway.services.callbacks import backoff_seconds, claim_due, record_attempt
+from gateway.services.callbacks import claim_due, record_attempt
 from gateway.settings import GatewaySettings
 from gateway.signing import sign, verify
 from tests.conftest import fresh_postgres_database, redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.callback_receiver import CallbackReceiver, Received
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import ROOT, wait_until
@@ -124,12 +125,6 @@ def test_verify_accepts_its_own_signature_and_refuses_every_change() -> None:
     )
     # A header listing several signatures (e.g. during a secret rotation) is accepted if one matches.
     assert verify(secret="whsec_right", body=body, timestamp="1700000000", signature=f"v1=abc, {signature}", now=now)
-
-
-def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
-    for attempt, full in ((1, 2.0), (2, 4.0), (3, 8.0), (10, 60.0)):
-        for _ in range(50):
-            assert full / 2 <= backoff_seconds(attempt=attempt, base=2.0, cap=60.0) <= full
 
 
 # ---- the whole path on the partner stack (PostgreSQL, Redis, a worker) -------------------------
@@ -309,7 +304,7 @@ def test_admin_api_refuses_bad_filters_other_tenants_and_redelivering_a_pending_
 
 def test_two_dispatchers_never_claim_the_same_attempt(tmp_path: Any) -> None:
     with fresh_postgres_database("parley_claims") as database_url:
-        settings = gateway_settings(database_url=database_url, redis_url=redis_url(10))
+        settings = gateway_settings(database_url=database_url, redis_url=redis_url(dbs.CALLBACKS))
         upgrade(settings)
 
         async def scenario() -> None:

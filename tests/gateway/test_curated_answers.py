@@ -23,6 +23,7 @@ from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.schemas import TenantSettings
 from tests.conftest import gateway_only
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
+from tests.support import redis_dbs as dbs
 from tests.support.servers import ROOT
 from tests.support.stack import SAMPLE_KB, TOKENS, Stack
 
@@ -32,14 +33,16 @@ CURATED = "/curated-answers"
 @pytest.fixture(scope="module")
 def curated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = Path(tmp_path_factory.mktemp("curated-sqlite"))
-    with gateway_only(name="curated-sqlite", workdir=workdir, database="sqlite", redis_db=14) as stack:
+    with gateway_only(name="curated-sqlite", workdir=workdir, database="sqlite", redis_db=dbs.CURATED_SQLITE) as stack:
         yield stack
 
 
 @pytest.fixture(scope="module")
 def curated_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = Path(tmp_path_factory.mktemp("curated-postgres"))
-    with gateway_only(name="curated-postgres", workdir=workdir, database="postgres", redis_db=13) as stack:
+    with gateway_only(
+        name="curated-postgres", workdir=workdir, database="postgres", redis_db=dbs.CURATED_POSTGRES
+    ) as stack:
         yield stack
 
 

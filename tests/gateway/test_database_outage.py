@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.postgres_cluster import PostgresCluster
 from tests.support.stack import Stack, start_stack
 
@@ -27,7 +28,7 @@ def gateway_only(tmp_path_factory: pytest.TempPathFactory, cluster: PostgresClus
         name="pg-outage",
         workdir=tmp_path_factory.mktemp("pg-outage"),
         database_url=cluster.url,
-        redis_url=redis_url(3),
+        redis_url=redis_url(dbs.DATABASE_OUTAGE),
     )
     yield stack
     stack.close()

@@ -19,6 +19,7 @@ from gateway.app import create_app
 from gateway.deps import MessagesWriter
 from gateway.migrate import upgrade
 from tests.conftest import fresh_postgres_database, redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.servers import UvicornThread
 from tests.support.stack import TOKENS, gateway_settings
 
@@ -47,7 +48,7 @@ def add_streaming_route(app: FastAPI) -> None:
 @pytest.fixture(scope="module")
 def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with fresh_postgres_database("parley_idem_stream") as database_url:
-        settings = gateway_settings(database_url=database_url, redis_url=redis_url(4))
+        settings = gateway_settings(database_url=database_url, redis_url=redis_url(dbs.IDEMPOTENCY))
         redis.Redis.from_url(settings.redis_url).flushdb()
         upgrade(settings)
         app = create_app(settings)

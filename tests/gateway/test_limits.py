@@ -15,6 +15,7 @@ import pytest
 import redis
 
 from tests.conftest import fresh_postgres_database, redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.stack import Stack, start_stack
 
 CHAT_LIMIT = 3
@@ -29,7 +30,7 @@ def limits_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             name="limits",
             workdir=tmp_path_factory.mktemp("limits-stack"),
             database_url=database_url,
-            redis_url=redis_url(4),
+            redis_url=redis_url(dbs.LIMITS),
             gateway_overrides={
                 "chat_rate_limit_per_minute": CHAT_LIMIT,
                 "max_body_bytes": MAX_BODY,

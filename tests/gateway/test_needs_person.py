@@ -12,13 +12,14 @@ import pytest
 
 from tests.conftest import gateway_only
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
+from tests.support import redis_dbs as dbs
 from tests.support.stack import Stack
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = Path(tmp_path_factory.mktemp(f"needs-person-{request.param}"))
-    redis_db = 14 if request.param == "sqlite" else 15
+    redis_db = dbs.NEEDS_PERSON_SQLITE if request.param == "sqlite" else dbs.NEEDS_PERSON_POSTGRES
     with gateway_only(
         name=f"needs-person-{request.param}", workdir=workdir, database=request.param, redis_db=redis_db
     ) as stack:

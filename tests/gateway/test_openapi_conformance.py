@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import fresh_postgres_database, redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.stack import TOKENS, Stack, start_stack
 
 HOOKS = Path(__file__).with_name("schemathesis_surrogates.py")
@@ -36,7 +37,7 @@ def conformance_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stac
             name="schema",
             workdir=Path(tmp_path_factory.mktemp("schema-stack")),
             database_url=database_url,
-            redis_url=redis_url(4),
+            redis_url=redis_url(dbs.CONFORMANCE),
             gateway_overrides={
                 "search_timeout_seconds": 1.0,
                 "rate_limit_per_minute": 1_000_000,

@@ -12,11 +12,12 @@ import redis
 
 from parley_contract.names import WORKER_STATUS_PREFIX, reply_stream
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import ServiceProcess, wait_until
 from tests.support.stack import Stack, start_stack
 
-REDIS_DB = 2
+REDIS_DB = dbs.ORDERING
 
 
 @pytest.fixture

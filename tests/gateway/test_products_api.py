@@ -18,20 +18,25 @@ from ai_worker.settings import WorkerSettings
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.products import ProductRow
 from tests.conftest import gateway_only, run_cli_ingest
+from tests.support import redis_dbs as dbs
 from tests.support.stack import SAMPLE_KB, TOKENS, Stack
 
 
 @pytest.fixture(scope="module")
 def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = Path(tmp_path_factory.mktemp("products-sqlite"))
-    with gateway_only(name="products-sqlite", workdir=workdir, database="sqlite", redis_db=4) as stack:
+    with gateway_only(
+        name="products-sqlite", workdir=workdir, database="sqlite", redis_db=dbs.PRODUCTS_SQLITE
+    ) as stack:
         yield stack
 
 
 @pytest.fixture(scope="module")
 def postgres_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = Path(tmp_path_factory.mktemp("products-postgres"))
-    with gateway_only(name="products-postgres", workdir=workdir, database="postgres", redis_db=3) as stack:
+    with gateway_only(
+        name="products-postgres", workdir=workdir, database="postgres", redis_db=dbs.PRODUCTS_POSTGRES
+    ) as stack:
         yield stack
 
 

@@ -15,13 +15,14 @@ import redis
 
 from parley_contract.names import DEFAULT_TENANT_ID, reply_stream
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import wait_until
 from tests.support.stack import Stack, ready_workers, start_stack
 from tests.support.wazzup_emulator import WazzupEmulator
 from tests.whatsapp_adapter.conftest import Adapter, adapter_env, new_chat
 
-REDIS_DB = 4
+REDIS_DB = dbs.RECONCILER
 
 pytestmark = pytest.mark.fault
 
@@ -176,8 +177,10 @@ def test_a_reply_that_could_not_be_published_is_delivered_once_later(
         task_id = wait_answered(stack, chat)
         assert connection.type(stream) == "string"  # the event was not appended
         assert emulator.sent_to(chat) == []
-        connection.delete(stream)
-        connection.rename(aside, stream)
+        with connection.pipeline(transaction=True) as swap:  # at once: no reconciler round falls in between
+            swap.delete(stream)
+            swap.rename(aside, stream)
+            swap.execute()
 
         [message] = emulator.wait_sent(chat, timeout=60)
         assert message["text"] == fake_llm.default_answer

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.servers import wait_until
 from tests.support.stack import TOKENS, Stack, start_stack
 
@@ -23,7 +24,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         name="lease",
         workdir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'parley.db'}",
-        redis_url=redis_url(4),
+        redis_url=redis_url(dbs.TASK_LEASE),
         gateway_overrides={"task_lease_seconds": LEASE_SECONDS, "reconcile_interval_seconds": 3600},
     )
     try:

@@ -14,6 +14,7 @@ from redis import Redis
 
 from parley_contract.names import DEFAULT_TENANT_ID
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ROOT, free_port
 from tests.support.stack import TOKENS, start_stack
@@ -52,7 +53,7 @@ def test_an_answering_redis_is_used_as_is(tmp_path: Path, monkeypatch: pytest.Mo
     run = load_run_script()
     monkeypatch.setattr(run, "VAR", tmp_path / "var")
     procs: list[subprocess.Popen[bytes]] = []
-    run.ensure_redis(redis_url(11), procs)
+    run.ensure_redis(redis_url(dbs.MAKE_RUN), procs)
     assert procs == []
 
 

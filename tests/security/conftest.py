@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import gateway_only
+from tests.support import redis_dbs as dbs
 from tests.support.stack import Stack
 
 
@@ -25,7 +26,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def sqlite_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A gateway on SQLite with no worker: what an attacker reaches over HTTP."""
     workdir = Path(tmp_path_factory.mktemp("security-sqlite"))
-    with gateway_only(name="security-sqlite", workdir=workdir, database="sqlite", redis_db=2) as stack:
+    with gateway_only(
+        name="security-sqlite", workdir=workdir, database="sqlite", redis_db=dbs.SECURITY_SQLITE
+    ) as stack:
         yield stack
 
 
@@ -33,7 +36,9 @@ def sqlite_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def postgres_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A gateway on PostgreSQL with no worker."""
     workdir = Path(tmp_path_factory.mktemp("security-postgres"))
-    with gateway_only(name="security-postgres", workdir=workdir, database="postgres", redis_db=8) as stack:
+    with gateway_only(
+        name="security-postgres", workdir=workdir, database="postgres", redis_db=dbs.SECURITY_POSTGRES
+    ) as stack:
         yield stack
 
 

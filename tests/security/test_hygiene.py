@@ -32,6 +32,7 @@ from gateway.settings import GatewaySettings
 from parley_contract.logging import make_handler
 from tests.conftest import redis_url
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
+from tests.support import redis_dbs as dbs
 from tests.support.servers import ROOT, UvicornThread
 from tests.support.stack import Stack
 
@@ -245,7 +246,7 @@ def production_gateway(workdir: Path, **overrides: Any) -> Iterator[str]:
         _env_file=None,
         parley_env="production",
         database_url=f"sqlite:///{workdir / 'parley.db'}",
-        redis_url=redis_url(0),
+        redis_url=redis_url(dbs.HYGIENE),
         **STRONG,
         **overrides,
     )

@@ -20,6 +20,7 @@ from pypdf.generic import DictionaryObject, NameObject, StreamObject
 from ai_worker.ingestion.isolated import parse_isolated
 from ai_worker.ingestion.parsers import DocumentOverLimit, ParseLimits, UnreadableDocument
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import wait_until
 from tests.support.stack import SAMPLE_KB, Stack, running_stack
@@ -116,7 +117,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterat
     with running_stack(
         name="ingest-limits",
         workdir=tmp_path_factory.mktemp("ingest-limits"),
-        redis_url=redis_url(0),
+        redis_url=redis_url(dbs.INGESTION_LIMITS),
         worker_env={
             **fake_llm.worker_env,
             "INGEST_PARSE_TIMEOUT_SECONDS": str(PARSE_TIMEOUT_SECONDS),

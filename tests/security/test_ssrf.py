@@ -36,6 +36,7 @@ from gateway.services.safe_http import (
     non_public_kind,
 )
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.callback_receiver import CallbackReceiver
 from tests.support.servers import ROOT, wait_until
 from tests.support.stack import Stack, gateway_settings
@@ -399,14 +400,14 @@ def test_tls_still_names_and_verifies_the_host_when_connecting_to_the_resolved_a
 @pytest.fixture
 def dispatcher_database(tmp_path: Path) -> str:
     """A database of its own: no running gateway's dispatcher competes for its deliveries."""
-    settings = gateway_settings(database_url=f"sqlite:///{tmp_path / 'parley.db'}", redis_url=redis_url(2))
+    settings = gateway_settings(database_url=f"sqlite:///{tmp_path / 'parley.db'}", redis_url=redis_url(dbs.SSRF))
     upgrade(settings)
     return settings.database_url
 
 
 async def dispatch_once(database_url: str, *, url: str, resolver: ScriptedResolver, allow_private: bool) -> Any:
     settings = gateway_settings(
-        database_url=database_url, redis_url=redis_url(2), callback_allow_private_urls=allow_private
+        database_url=database_url, redis_url=redis_url(dbs.SSRF), callback_allow_private_urls=allow_private
     )
     engine = make_engine(settings.async_database_url)
     sessions = make_sessionmaker(engine)

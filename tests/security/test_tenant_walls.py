@@ -29,6 +29,7 @@ from gateway.models import ApiKey, Tenant
 from gateway.services.api_keys import hash_key, new_key
 from tests.conftest import fresh_postgres_database, redis_url
 from tests.gateway.admin_support import TenantKeys, new_tenant
+from tests.support import redis_dbs as dbs
 from tests.support.servers import ROOT
 from tests.support.stack import Stack, gateway_settings, start_stack
 
@@ -157,7 +158,7 @@ def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def test_the_upgrade_revokes_keys_holding_deployment_scopes(old_database: str, tmp_path: Path) -> None:
-    settings = gateway_settings(database_url=old_database, redis_url=redis_url(13))
+    settings = gateway_settings(database_url=old_database, redis_url=redis_url(dbs.UPGRADE))
     upgrade(settings, "0005")
     tokens = {name: new_key() for name in ("internal", "operator", "partner")}
     scopes = {"internal": ["internal"], "operator": ["admin", "operator"], "partner": ["messages:write", "tasks:read"]}
@@ -184,7 +185,7 @@ def test_the_upgrade_revokes_keys_holding_deployment_scopes(old_database: str, t
 
     asyncio.run(plant())
     stack = start_stack(
-        name="sec-upgrade", workdir=tmp_path / "stack", database_url=old_database, redis_url=redis_url(13)
+        name="sec-upgrade", workdir=tmp_path / "stack", database_url=old_database, redis_url=redis_url(dbs.UPGRADE)
     )
     try:
         missing = f"/internal/v1/documents/{uuid.uuid4().hex}"

@@ -57,8 +57,15 @@ class UvicornThread:
         return self
 
     def stop(self) -> None:
+        """Stop serving; a server still up after 15 s is forced down, never left running beside the next
+        test (its background loops would share that test's Redis database)."""
         self._server.should_exit = True
         self._thread.join(timeout=15)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout=15)
+        if self._thread.is_alive():
+            raise RuntimeError(f"the server on {self.url} did not stop")
 
 
 class ServiceProcess:

@@ -19,6 +19,7 @@ import redis
 
 from parley_contract.names import reply_stream
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM
 from tests.support.servers import ServiceProcess, free_port, wait_until
 from tests.support.stack import TOKENS, Stack, running_stack
@@ -43,7 +44,7 @@ def tg_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Ite
     with running_stack(
         name="telegram",
         workdir=tmp_path_factory.mktemp("telegram-stack"),
-        redis_url=redis_url(5),
+        redis_url=redis_url(dbs.TELEGRAM),
         worker_env=fake_llm.worker_env,
     ) as stack:
         yield stack
@@ -133,7 +134,9 @@ def start_bot(workdir: Path, emulator: TelegramEmulator, env: dict[str, str]) ->
 @pytest.fixture
 def bot(tg_stack: Stack, emulator: TelegramEmulator, tmp_path: Path) -> Iterator[BotProcess]:
     """A polling bot answering through the package's stack."""
-    running = start_bot(tmp_path, emulator, bot_env(stack_url=tg_stack.url, redis=redis_url(5), emulator=emulator))
+    running = start_bot(
+        tmp_path, emulator, bot_env(stack_url=tg_stack.url, redis=redis_url(dbs.TELEGRAM), emulator=emulator)
+    )
     yield running
     running.stop()
 
@@ -142,7 +145,7 @@ def webhook_env(tg_stack: Stack, emulator: TelegramEmulator, secret: str) -> dic
     port = free_port()
     return bot_env(
         stack_url=tg_stack.url,
-        redis=redis_url(5),
+        redis=redis_url(dbs.TELEGRAM),
         emulator=emulator,
         TELEGRAM_MODE="webhook",
         TELEGRAM_WEBHOOK_HOST="127.0.0.1",

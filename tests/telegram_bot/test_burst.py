@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.stack import Stack, running_stack
 from tests.support.telegram_emulator import TelegramEmulator
 from tests.telegram_bot.conftest import BotProcess, bot_env, new_chat_id, start_bot
 
 #: Not the package stack's database (5): this stack runs with the production default window.
-REDIS_DB = 2
+REDIS_DB = dbs.BURST
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gateway.app import create_app
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import UvicornThread
 from tests.support.stack import Stack
@@ -22,7 +23,7 @@ def test_a_message_sent_while_the_gateway_is_down_is_answered_later(
     bot = start_bot(
         tmp_path,
         emulator,
-        bot_env(stack_url=tg_stack.url, redis=redis_url(5), emulator=emulator, RETRY_MAX_SECONDS="4"),
+        bot_env(stack_url=tg_stack.url, redis=redis_url(dbs.TELEGRAM), emulator=emulator, RETRY_MAX_SECONDS="4"),
     )
     port = tg_stack.gateway.port
     tg_stack.gateway.stop()

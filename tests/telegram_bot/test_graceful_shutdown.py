@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import wait_until
 from tests.support.stack import Stack
@@ -25,7 +26,7 @@ def test_sigterm_mid_delivery_finishes_the_reply_and_exits_0(
     answer = "\n\n".join(p.strip() for p in paragraphs)
     fake_llm.add(Rule(when="every delivery rule", answer=answer))
     # Two pauses of 2 s between the parts: the SIGTERM lands mid-reply, and the rest fits the 8 s grace.
-    env = bot_env(stack_url=tg_stack.url, redis=redis_url(5), emulator=emulator, SPLIT_PAUSE_SECONDS="2")
+    env = bot_env(stack_url=tg_stack.url, redis=redis_url(dbs.TELEGRAM), emulator=emulator, SPLIT_PAUSE_SECONDS="2")
     bot = start_bot(tmp_path, emulator, env)
     chat = new_chat_id()
     emulator.send_text(chat, "Tell me every delivery rule")

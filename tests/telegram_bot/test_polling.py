@@ -10,6 +10,7 @@ from pathlib import Path
 
 from telegram_bot.texts import THROTTLED
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import wait_until
 from tests.support.stack import Stack
@@ -275,7 +276,11 @@ def test_a_customer_writing_too_fast_is_throttled_politely(
 ) -> None:
     fake_llm.add(Rule(when="flood", answer="Answered."))
     env = bot_env(
-        stack_url=tg_stack.url, redis=redis_url(5), emulator=emulator, THROTTLE_BURST="2", THROTTLE_RATE="0.01"
+        stack_url=tg_stack.url,
+        redis=redis_url(dbs.TELEGRAM),
+        emulator=emulator,
+        THROTTLE_BURST="2",
+        THROTTLE_RATE="0.01",
     )
     throttled_bot = start_bot(tmp_path, emulator, env)
     try:

@@ -9,6 +9,7 @@ import redis
 
 from parley_contract.names import reply_stream
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.servers import wait_until
 from tests.support.stack import Stack
@@ -17,7 +18,7 @@ from tests.telegram_bot.conftest import bot_env, new_chat_id, start_bot
 
 
 def _stream_length() -> int:
-    client = redis.Redis.from_url(redis_url(5))
+    client = redis.Redis.from_url(redis_url(dbs.TELEGRAM))
     try:
         return int(client.xlen(reply_stream("telegram")))
     finally:
@@ -30,7 +31,7 @@ def test_bot_killed_while_the_worker_answers_delivers_once_after_restart(
     fake_llm.add(
         Rule(when="custom engraving", answer="Yes, engraving is free on orders over AED 300.", delay_seconds=6)
     )
-    env = bot_env(stack_url=tg_stack.url, redis=redis_url(5), emulator=emulator)
+    env = bot_env(stack_url=tg_stack.url, redis=redis_url(dbs.TELEGRAM), emulator=emulator)
     bot = start_bot(tmp_path, emulator, env)
     chat = new_chat_id()
     published_before = _stream_length()
@@ -57,7 +58,7 @@ def test_bot_killed_mid_delivery_sends_only_the_missing_parts_after_restart(
     answer = "\n\n".join(p.strip() for p in paragraphs)
     fake_llm.add(Rule(when="whole warranty", answer=answer))
     # A long pause between parts gives the test a moment to kill the bot after the first one.
-    env = bot_env(stack_url=tg_stack.url, redis=redis_url(5), emulator=emulator, SPLIT_PAUSE_SECONDS="4")
+    env = bot_env(stack_url=tg_stack.url, redis=redis_url(dbs.TELEGRAM), emulator=emulator, SPLIT_PAUSE_SECONDS="4")
     bot = start_bot(tmp_path, emulator, env)
     chat = new_chat_id()
     emulator.send_text(chat, "Explain the whole warranty")

@@ -22,11 +22,12 @@ from telegram_bot.settings import BotSettings
 from telegram_bot.store import ReplyTarget, Store
 from telegram_bot.typing_indicator import TypingIndicator
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.env_example import SHARED_ADAPTER_NAMES, env_example_names, expected_of, read_documented
 from tests.support.telegram_emulator import TelegramEmulator
 from tests.telegram_bot.conftest import new_chat_id
 
-REDIS = redis_url(7)
+REDIS = redis_url(dbs.TELEGRAM_UNITS)
 
 
 @pytest.fixture(autouse=True)

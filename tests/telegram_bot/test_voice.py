@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM, Rule
 from tests.support.stack import Stack
 from tests.support.telegram_emulator import TelegramEmulator
@@ -20,7 +21,7 @@ def test_a_voice_note_is_transcribed_and_answered(
     fake_llm.transcripts[OGG] = "Do you sell hiking boots?"
     fake_llm.add(Rule(when="hiking boots", answer="Yes, from AED 399."))
     emulator.add_file("voice-file-1", OGG, "voice/file_1.oga")
-    env = bot_env(stack_url=tg_stack.url, redis=redis_url(5), emulator=emulator, STT_BASE_URL=fake_llm.url)
+    env = bot_env(stack_url=tg_stack.url, redis=redis_url(dbs.TELEGRAM), emulator=emulator, STT_BASE_URL=fake_llm.url)
     bot = start_bot(tmp_path, emulator, env)
     try:
         chat = new_chat_id()

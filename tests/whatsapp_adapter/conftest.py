@@ -18,6 +18,7 @@ import redis
 
 from gateway.app import create_app as create_gateway_app
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.fake_llm import FakeLLM
 from tests.support.servers import ServiceProcess, UvicornThread, free_port, wait_until
 from tests.support.stack import TOKENS, Stack, running_stack
@@ -25,7 +26,7 @@ from tests.support.wazzup_emulator import WazzupEmulator
 from whatsapp_adapter import keys
 
 #: Redis database of the WhatsApp tests' stack (8–10 are this package's).
-WHATSAPP_REDIS_DB = 8
+WHATSAPP_REDIS_DB = dbs.WHATSAPP
 WEBHOOK_SECRET = "test-webhook-secret-5f2a9c"
 
 

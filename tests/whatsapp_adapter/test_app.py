@@ -14,6 +14,7 @@ import redis
 from pydantic import ValidationError
 
 from tests.conftest import redis_url
+from tests.support import redis_dbs as dbs
 from tests.support.env_example import SHARED_ADAPTER_NAMES, env_example_names, expected_of, read_documented
 from tests.support.servers import free_port, wait_until
 from tests.support.wazzup_emulator import WazzupEmulator
@@ -132,13 +133,13 @@ def test_our_own_sent_message_is_not_answered_even_without_the_echo_flag(
 
 def in_process_app(**overrides: Any) -> httpx.AsyncClient:
     """The adapter's ASGI app without its background loops (no lifespan): enough for the webhook's checks."""
-    values: dict[str, Any] = {"webhook_secret": WEBHOOK_SECRET, "redis_url": redis_url(9), **overrides}
+    values: dict[str, Any] = {"webhook_secret": WEBHOOK_SECRET, "redis_url": redis_url(dbs.WHATSAPP_UNITS), **overrides}
     settings = WhatsAppSettings(_env_file=None, parley_env="test", **values)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://adapter")
 
 
 def test_with_a_crm_key_the_bearer_header_is_required_too() -> None:
-    redis.Redis.from_url(redis_url(9)).flushdb()
+    redis.Redis.from_url(redis_url(dbs.WHATSAPP_UNITS)).flushdb()
     body = {"messages": [WazzupEmulator().inbound_message(new_chat(), "Hi")]}
 
     async def run() -> list[int]:
@@ -151,7 +152,7 @@ def test_with_a_crm_key_the_bearer_header_is_required_too() -> None:
             ]
 
     assert asyncio.run(run()) == [403, 403, 200]
-    assert redis.Redis.from_url(redis_url(9)).xlen(keys.INBOUND_STREAM) == 1
+    assert redis.Redis.from_url(redis_url(dbs.WHATSAPP_UNITS)).xlen(keys.INBOUND_STREAM) == 1
 
 
 def test_redis_down_answers_503_so_wazzup_retries() -> None:
