@@ -5,8 +5,8 @@ from __future__ import annotations
 import email.message
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -76,78 +76,12 @@ def _valid_request_id(value: str) -> bool:
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     metrics = GatewayMetrics()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.async_database_url)
-        redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
-        # Searches block on the result stream for up to search_timeout_seconds.
-        sync_redis = SyncRedis.from_url(
-            settings.redis_url, socket_timeout=settings.search_timeout_seconds + 10, socket_connect_timeout=5
-        )
-        # The listener blocks on pub/sub indefinitely: no read timeout, a health check instead.
-        events_redis = Redis.from_url(
-            settings.redis_url, socket_timeout=None, socket_connect_timeout=5, health_check_interval=30
-        )
-        events = TaskEvents(events_redis)
-        sessions = make_sessionmaker(engine)
-        app.state.parley = AppState(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            redis=redis,
-            jobs=JobQueue(sync_redis),
-            events=events,
-            authenticator=ApiKeyAuthenticator(sessions),
-            limiter=RateLimiter(redis, settings.redis_url),
-            callbacks=CallbackDispatcher(sessions=sessions, settings=settings),
-            metrics=metrics,
-        )
-        state: AppState = app.state.parley
-        try:
-            async with sessions() as session:
-                await ensure_managed_keys(
-                    session,
-                    tenant_id=settings.default_tenant_id,
-                    service_token=settings.service_token,
-                    admin_token=settings.admin_token,
-                    worker_token=settings.worker_token,
-                )
-        except (DBAPIError, OSError):
-            # `migrate` wrote them too; the gateway still starts and answers 503 until the database is back.
-            log.warning("could not write the environment's tokens as keys (database unavailable)", exc_info=True)
-        reconciler = Reconciler(
-            sessions=state.sessions,
-            jobs=state.jobs,
-            redis=redis,
-            interval_seconds=settings.reconcile_interval_seconds,
-            queued_grace_seconds=settings.reconcile_queued_grace_seconds,
-        )
-        wakeups = Wakeups(sessions=state.sessions, jobs=state.jobs, redis=redis)
-        events.start()
-        reconciler.start()
-        wakeups.start()
-        callbacks = state.callbacks
-        assert callbacks is not None
-        callbacks.start()
-        try:
-            yield
-        finally:
-            await callbacks.stop()
-            await wakeups.stop()
-            await reconciler.stop()
-            await events.stop()
-            await events_redis.aclose()
-            await redis.aclose()
-            sync_redis.close()
-            await engine.dispose()
-
     docs = settings.api_docs_enabled
     app = FastAPI(
         title="Parley gateway",
         version="0.1.0",
         description="Accepts customers' messages, stores them, queues answers and serves the partner API.",
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, metrics),
         # API_DOCS: off by default in production, where the document only maps the API for an attacker.
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
@@ -157,6 +91,91 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     # `python -m gateway` sets it on SIGTERM (gateway.shutdown); long polls then answer at once.
     app.state.draining = Draining()
+    _include_routers(app)
+    _add_middleware(app, settings, metrics)
+    _add_exception_handlers(app)
+    return app
+
+
+def _lifespan(
+    settings: GatewaySettings, metrics: GatewayMetrics
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as resources:
+            state = await _open_state(settings, metrics, resources)
+            app.state.parley = state
+            await _write_managed_keys(state)
+            for loop in _background_loops(state):
+                loop.start()
+                resources.push_async_callback(loop.stop)  # stopped in the reverse order
+            yield
+
+    return lifespan
+
+
+async def _open_state(settings: GatewaySettings, metrics: GatewayMetrics, resources: AsyncExitStack) -> AppState:
+    """The connections every request shares, each closed by `resources` when the gateway stops."""
+    engine = make_engine(settings.async_database_url)
+    resources.push_async_callback(engine.dispose)
+    redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5)
+    resources.push_async_callback(redis.aclose)
+    # Searches block on the result stream for up to search_timeout_seconds.
+    sync_redis = SyncRedis.from_url(
+        settings.redis_url, socket_timeout=settings.search_timeout_seconds + 10, socket_connect_timeout=5
+    )
+    resources.callback(sync_redis.close)
+    # The listener blocks on pub/sub indefinitely: no read timeout, a health check instead.
+    events_redis = Redis.from_url(
+        settings.redis_url, socket_timeout=None, socket_connect_timeout=5, health_check_interval=30
+    )
+    resources.push_async_callback(events_redis.aclose)
+    sessions = make_sessionmaker(engine)
+    return AppState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        redis=redis,
+        jobs=JobQueue(sync_redis),
+        events=TaskEvents(events_redis),
+        authenticator=ApiKeyAuthenticator(sessions),
+        limiter=RateLimiter(redis, settings.redis_url),
+        callbacks=CallbackDispatcher(sessions=sessions, settings=settings),
+        metrics=metrics,
+    )
+
+
+async def _write_managed_keys(state: AppState) -> None:
+    settings = state.settings
+    try:
+        async with state.sessions() as session:
+            await ensure_managed_keys(
+                session,
+                tenant_id=settings.default_tenant_id,
+                service_token=settings.service_token,
+                admin_token=settings.admin_token,
+                worker_token=settings.worker_token,
+            )
+    except (DBAPIError, OSError):
+        # `migrate` wrote them too; the gateway still starts and answers 503 until the database is back.
+        log.warning("could not write the environment's tokens as keys (database unavailable)", exc_info=True)
+
+
+def _background_loops(state: AppState) -> list[Reconciler | Wakeups | CallbackDispatcher | TaskEvents]:
+    """What runs beside the requests, in the order started (and stopped in reverse)."""
+    reconciler = Reconciler(
+        sessions=state.sessions,
+        jobs=state.jobs,
+        redis=state.redis,
+        interval_seconds=state.settings.reconcile_interval_seconds,
+        queued_grace_seconds=state.settings.reconcile_queued_grace_seconds,
+    )
+    wakeups = Wakeups(sessions=state.sessions, jobs=state.jobs, redis=state.redis)
+    assert state.callbacks is not None
+    return [state.events, reconciler, wakeups, state.callbacks]
+
+
+def _include_routers(app: FastAPI) -> None:
     for module in (
         messages,
         tasks,
@@ -174,6 +193,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # The OpenAI-compatible routes document their own errors, in OpenAI's shape.
     for module in (health, internal, openai_compat):
         app.include_router(module.router)
+
+
+def _add_middleware(app: FastAPI, settings: GatewaySettings, metrics: GatewayMetrics) -> None:
     # An upload's multipart envelope is a little larger than the file itself.
     upload_cap = settings.max_upload_bytes + 64 * 1024
     # Outermost last: the body cap first, then the rate-limit headers, then idempotent replays.
@@ -192,21 +214,23 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # Counted as they stream in, since their routes read them only after checking the caller.
         upload_caps=dict.fromkeys(UPLOAD_PATHS, upload_cap),
     )
-    app.add_exception_handler(RateLimited, _rate_limited)
-    app.add_exception_handler(QuotaExceeded, _quota_exceeded)
-    app.add_exception_handler(OpenAIError, openai_compat.openai_error)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
     instrument(app, metrics, token=settings.metrics_token, public=settings.metrics_served_publicly)
     # Outside every middleware that answers by itself (413, replays): those answers carry the headers too.
     app.add_middleware(SecurityHeadersMiddleware)
     # Added last, so it runs first: every other layer (and its log lines) sees the request id.
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=_valid_request_id)
+
+
+def _add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_exception_handler(QuotaExceeded, _quota_exceeded)
+    app.add_exception_handler(OpenAIError, openai_compat.openai_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(ConnectionError, _database_unavailable)
     app.add_exception_handler(RedisConnectionError, _queue_unavailable)
     app.add_exception_handler(RedisTimeoutError, _queue_unavailable)
-    return app
 
 
 def _state(app: FastAPI) -> AppState:

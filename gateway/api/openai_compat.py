@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -25,7 +24,6 @@ from gateway.services.openai_compat import (
     ChatCompletionRequest,
     OpenAIError,
     OpenAIErrorOut,
-    chunk,
     completion,
     models_for,
     new_chat_id,
@@ -35,7 +33,7 @@ from gateway.services.openai_compat import (
 )
 from gateway.services.quotas import check_tasks_in_flight
 from gateway.services.tasks import get_task
-from parley_contract.names import task_tokens_stream
+from gateway.services.token_relay import relay
 from parley_contract.schemas import MessageIn, Role, TaskStatus, TenantSettings, UserIn
 
 log = logging.getLogger(__name__)
@@ -148,7 +146,12 @@ async def chat_completions(
     headers = {"X-Parley-Task-Id": task_id, "X-Parley-Conversation-Id": conversation_id}
     if request.stream:
         return StreamingResponse(
-            _relay(state, tenant_id=principal.tenant_id, task_id=task_id, model=request.model),
+            relay(
+                state,
+                task_id=task_id,
+                model=request.model,
+                read_task=lambda: _read(state, tenant_id=principal.tenant_id, task_id=task_id),
+            ),
             media_type="text/event-stream",
             headers={**headers, "Cache-Control": "no-cache"},
         )
@@ -217,83 +220,6 @@ async def _read(state: AppState, *, tenant_id: str, task_id: str) -> Task:
         task = await get_task(session, tenant_id=tenant_id, task_id=task_id)
     assert task is not None
     return task
-
-
-def _sse(data: dict[str, Any] | str) -> bytes:
-    return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
-
-
-async def _relay(state: AppState, *, tenant_id: str, task_id: str, model: str) -> AsyncIterator[bytes]:
-    """Relay the worker's pieces as chunks; the stored answer is the truth at the end."""
-    key = task_tokens_stream(task_id)
-    yield _sse(chunk(task_id, model=model, delta={"role": "assistant", "content": ""}))
-    sent = ""  # what the client has, without leading whitespace (the stored answer is stripped)
-    held = ""  # trailing whitespace held back until more text follows
-    attempt: str | None = None
-    restarted = False  # the answer started over after part of it was sent: the stored answer decides
-    last_id = "0-0"
-    deadline = time.monotonic() + state.settings.openai_wait_seconds
-    async with state.events.subscription(task_id) as finished_event:
-        while True:
-            done = finished_event.is_set()
-            task = await _read(state, tenant_id=tenant_id, task_id=task_id) if done else None
-            try:
-                entries: Any = await state.redis.xread({key: last_id}, count=500, block=None if done else 250)
-            except Exception:  # the stored answer still arrives at the end
-                log.warning("could not read %s", key, exc_info=True)
-                entries = []
-                await asyncio.sleep(0.25)
-            pieces: list[str] = []
-            for _stream, items in entries:
-                for entry_id, fields in items:
-                    last_id = entry_id
-                    piece_attempt = fields.get(b"attempt", b"").decode()
-                    if piece_attempt != attempt:
-                        # A retry (of the LLM or the job) starts the answer over: follow it while
-                        # nothing has been sent; otherwise stop relaying, the client cannot unread.
-                        restarted = restarted or bool(sent)
-                        attempt, pieces, held = piece_attempt, [], ""
-                    if not restarted:
-                        pieces.append(fields.get(b"text", b"").decode())
-            text = held + "".join(pieces)
-            if not sent:
-                text = text.lstrip()
-            stripped = text.rstrip()
-            held = text[len(stripped) :]
-            if stripped:
-                sent += stripped
-                yield _sse(chunk(task_id, model=model, delta={"content": stripped}))
-            if task is None and time.monotonic() > deadline:
-                yield _sse(OpenAIError(504, "the answer took too long", type="timeout").body())
-                return
-            if task is None:
-                if not entries:
-                    # Look at the database now and then too: a missed pub/sub event must not hang us.
-                    latest = await _read(state, tenant_id=tenant_id, task_id=task_id)
-                    if latest.status in (TaskStatus.done, TaskStatus.failed):
-                        finished_event.set()
-                continue
-            if task.status == TaskStatus.failed:
-                yield _sse(OpenAIError(502, f"the answer failed: {task.error}", type="server_error").body())
-                return
-            answer = task.answer or ""
-            if answer.startswith(sent) and len(answer) > len(sent):
-                yield _sse(chunk(task_id, model=model, delta={"content": answer[len(sent) :]}))
-            elif not answer.startswith(sent):
-                log.warning("task %s: the answer started over after part of it was streamed", task_id)
-                yield _sse(
-                    OpenAIError(
-                        502,
-                        f"the answer was regenerated after part of it was streamed; read it whole from "
-                        f"GET /api/v1/tasks/{task_id}",
-                        type="server_error",
-                        code="answer_restarted",
-                    ).body()
-                )
-                return
-            yield _sse(chunk(task_id, model=model, delta={}, finish_reason="stop"))
-            yield _sse("[DONE]")
-            return
 
 
 async def openai_error(request: Request, exc: Exception) -> JSONResponse:

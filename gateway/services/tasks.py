@@ -107,22 +107,44 @@ async def claim_task(
         return None
     waiting = task.status == TaskStatus.queued and task.merged_into is None
     if waiting:
-        conversation = await session.get(Conversation, task.conversation_id)
-        assert conversation is not None
-        # Partners (channel api: /v1/chat/completions) expect one answer per request: never merged.
-        window = 0.0 if conversation.channel in burst_excluded_channels else burst_window_seconds
-        plan = plan_claim(
-            task=OpenTask(id=task.id, created_at=as_utc(task.created_at), status=TaskStatus.queued),
-            open_tasks=await _open_tasks(session, conversation_id=task.conversation_id),
-            window_seconds=window,
-            now=now,
+        deferred = await _plan_and_merge(
+            session, task=task, now=now, window_seconds=burst_window_seconds, excluded=burst_excluded_channels
         )
-        if isinstance(plan, Deferred):
+        if deferred is not None:
             await session.rollback()
-            return plan
-        if not await _merge(session, into=task.id, task_ids=plan.merge_ids):
-            await session.rollback()
-            return Deferred(DeferReason.changed, retry_after=0.5)
+            return deferred
+    if not await _mark_running(session, task_id=task_id, now=now, lease_seconds=lease_seconds):
+        await session.rollback()
+        # Claimable a moment ago: an earlier task appeared or another claim won; look again.
+        return Deferred(DeferReason.changed, retry_after=0.5) if waiting else None
+    await session.commit()
+    await session.refresh(task)
+    return await _worker_claim(session, task=task, now=now, lease_seconds=lease_seconds)
+
+
+async def _plan_and_merge(
+    session: AsyncSession, *, task: Task, now: datetime, window_seconds: float, excluded: frozenset[str]
+) -> Deferred | None:
+    """Whether the queued task may be claimed now (None) and, if so, merge its burst into it."""
+    conversation = await session.get(Conversation, task.conversation_id)
+    assert conversation is not None
+    # Partners (channel api: /v1/chat/completions) expect one answer per request: never merged.
+    window = 0.0 if conversation.channel in excluded else window_seconds
+    plan = plan_claim(
+        task=OpenTask(id=task.id, created_at=as_utc(task.created_at), status=TaskStatus.queued),
+        open_tasks=await _open_tasks(session, conversation_id=task.conversation_id),
+        window_seconds=window,
+        now=now,
+    )
+    if isinstance(plan, Deferred):
+        return plan
+    if not await _merge(session, into=task.id, task_ids=plan.merge_ids):
+        return Deferred(DeferReason.changed, retry_after=0.5)
+    return None
+
+
+async def _mark_running(session: AsyncSession, *, task_id: str, now: datetime, lease_seconds: int) -> bool:
+    """The claim itself: one conditional update, so two workers can never both hold the task."""
     claimed = await session.exec(
         update(Task)
         .where(
@@ -138,44 +160,18 @@ async def claim_task(
         )
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
-        await session.rollback()
-        if waiting:
-            # It was claimable a moment ago: an earlier task appeared or another claim won; look again.
-            return Deferred(DeferReason.changed, retry_after=0.5)
-        return None
-    await session.commit()
-    await session.refresh(task)
+    return bool(claimed.rowcount == 1)
+
+
+async def _worker_claim(session: AsyncSession, *, task: Task, now: datetime, lease_seconds: int) -> TaskClaim:
+    """What the worker needs to answer the claimed task: its turn, the history, settings and prompt."""
     inbound = await session.get(Message, task.message_id)
     conversation = await session.get(Conversation, task.conversation_id)
     tenant = await session.get(Tenant, task.tenant_id)
     assert inbound is not None and conversation is not None and tenant is not None
     settings = TenantSettings.model_validate(tenant.settings)
-    # The burst's earlier messages (merged into this task), oldest first, then its own.
-    burst_rows = await session.exec(
-        select(Message)
-        .join(Task, col(Task.message_id) == col(Message.id))
-        .where(col(Task.merged_into) == task.id)
-        .order_by(col(Message.created_at), col(Message.id))
-    )
-    burst = [*burst_rows.all(), inbound]
-    turn_started = burst[0].created_at
-    # Earlier turns: what was said before this turn, and the answers to the earlier tasks, even
-    # those stored after this turn's messages arrived (the task waited for them: see ordering).
-    earlier_tasks = select(Task.id).where(
-        col(Task.conversation_id) == task.conversation_id, col(Task.created_at) < turn_started
-    )
-    history_rows = await session.exec(
-        select(Message)
-        .where(
-            Message.conversation_id == task.conversation_id,
-            (col(Message.created_at) < turn_started)
-            | ((col(Message.role) == Role.assistant) & col(Message.task_id).in_(earlier_tasks)),
-        )
-        .order_by(col(Message.created_at).desc())
-        .limit(settings.history_turns * 2)
-    )
-    history = [HistoryTurn(role=Role(m.role), text=m.text) for m in reversed(history_rows.all())]
+    burst = await _turn_messages(session, task=task, inbound=inbound)
+    history = await _history(session, task=task, turn_started=burst[0].created_at, turns=settings.history_turns)
     contact = await session.get(Contact, conversation.contact_id)
     # The worker always answers with the tenant's active version; the task records which one.
     prompt = await session.get(PromptVersion, tenant.active_prompt_id) if tenant.active_prompt_id else None
@@ -198,6 +194,36 @@ async def claim_task(
         prompt_version=prompt.version if prompt else None,
         lease_seconds=lease_seconds,
     )
+
+
+async def _turn_messages(session: AsyncSession, *, task: Task, inbound: Message) -> list[Message]:
+    """The burst's earlier messages (merged into this task), oldest first, then its own."""
+    burst_rows = await session.exec(
+        select(Message)
+        .join(Task, col(Task.message_id) == col(Message.id))
+        .where(col(Task.merged_into) == task.id)
+        .order_by(col(Message.created_at), col(Message.id))
+    )
+    return [*burst_rows.all(), inbound]
+
+
+async def _history(session: AsyncSession, *, task: Task, turn_started: datetime, turns: int) -> list[HistoryTurn]:
+    """Earlier turns: what was said before this turn, and the answers to the earlier tasks, even
+    those stored after this turn's messages arrived (the task waited for them: see ordering)."""
+    earlier_tasks = select(Task.id).where(
+        col(Task.conversation_id) == task.conversation_id, col(Task.created_at) < turn_started
+    )
+    history_rows = await session.exec(
+        select(Message)
+        .where(
+            Message.conversation_id == task.conversation_id,
+            (col(Message.created_at) < turn_started)
+            | ((col(Message.role) == Role.assistant) & col(Message.task_id).in_(earlier_tasks)),
+        )
+        .order_by(col(Message.created_at).desc())
+        .limit(turns * 2)
+    )
+    return [HistoryTurn(role=Role(m.role), text=m.text) for m in reversed(history_rows.all())]
 
 
 async def _merge(session: AsyncSession, *, into: str, task_ids: list[str]) -> bool:
