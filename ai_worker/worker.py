@@ -138,9 +138,8 @@ class StatusReporter:
     def __init__(self, rt: runtime.Runtime, name: str) -> None:
         self._rt = rt
         self._worker_name = name
-        self._loop = ThreadLoop(
-            self.publish, name="parley-status", interval_seconds=STATUS_INTERVAL_SECONDS, first_round_at_once=True
-        )
+        # The first status is published by the caller before start(): the loop goes on from there.
+        self._loop = ThreadLoop(self.publish, name="parley-status", interval_seconds=STATUS_INTERVAL_SECONDS)
 
     def start(self) -> None:
         self._loop.start()

@@ -64,7 +64,6 @@ class ReplyDelivery:
         reclaim_idle_seconds: float,
         target_wait_seconds: float = 10.0,
     ) -> None:
-        self.redis = redis
         self.store = store
         self.sender = sender
         self.typing = typing

@@ -71,12 +71,10 @@ class ThreadLoop:
         *,
         name: str,
         interval_seconds: float,
-        first_round_at_once: bool = False,
     ) -> None:
         self._round = round
         self.name = name
         self._interval = interval_seconds
-        self._first_at_once = first_round_at_once
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -90,13 +88,9 @@ class ThreadLoop:
             self._thread.join(timeout=join_seconds)
 
     def _run(self) -> None:
-        if not self._first_at_once and self._stopped.wait(self._interval):
-            return
-        while not self._stopped.is_set():
+        while not self._stopped.wait(self._interval):
             try:
                 if self._round() is False:
                     return
             except Exception:
                 log.warning("%s: round failed; next round in %.1f s", self.name, self._interval, exc_info=True)
-            if self._stopped.wait(self._interval):
-                return

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 
-import httpx
 from tenacity import RetryCallState
 from tenacity.wait import wait_base
 
@@ -43,10 +42,3 @@ def backoff_delay(*, attempt: int, initial: float, cap: float) -> float:
 
 def transient_status(status: int, *, credentials_are_transient: bool = False) -> bool:
     return status in TRANSIENT_STATUSES or (credentials_are_transient and status in CREDENTIAL_STATUSES)
-
-
-def transient_http_error(exc: BaseException) -> bool:
-    """A network failure, or an HTTP answer whose status a retry may cure."""
-    if isinstance(exc, httpx.TransportError):
-        return True
-    return isinstance(exc, httpx.HTTPStatusError) and transient_status(exc.response.status_code)

@@ -6,12 +6,11 @@ import asyncio
 import threading
 from typing import Any
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
 from parley_contract.runtime.loops import AsyncLoop, ThreadLoop
-from parley_contract.runtime.retry import backoff_delay, transient_http_error, transient_status
+from parley_contract.runtime.retry import backoff_delay, transient_status
 from parley_contract.runtime.streams import StreamConsumer
 from tests.conftest import redis_url
 from tests.support import redis_dbs as dbs
@@ -30,10 +29,6 @@ def test_which_statuses_are_worth_retrying() -> None:
     assert transient_status(401, credentials_are_transient=True)
     assert transient_status(403, credentials_are_transient=True)
     assert not transient_status(422, credentials_are_transient=True)
-    request = httpx.Request("GET", "http://gateway/")
-    assert transient_http_error(httpx.ConnectError("refused", request=request))
-    refused = httpx.HTTPStatusError("no", request=request, response=httpx.Response(409, request=request))
-    assert not transient_http_error(refused)
 
 
 def test_an_async_loop_survives_a_failing_round_and_wakes_on_demand() -> None:
@@ -74,7 +69,7 @@ def test_a_thread_loop_ends_when_its_round_says_so_or_when_stopped() -> None:
             return False
         return True
 
-    loop = ThreadLoop(round, name="three", interval_seconds=0.01, first_round_at_once=True)
+    loop = ThreadLoop(round, name="three", interval_seconds=0.01)
     loop.start()
     assert done.wait(5)
     loop.stop(join_seconds=1)
