@@ -42,6 +42,9 @@ class ClaimDeferred(Exception):
 
 
 def _transient(exc: BaseException) -> bool:
+    """A dropped connection or a 5xx. Not parley_contract.runtime.retry.transient_status: on the
+    internal API 425 is the gateway's answer "this claim must wait" (ClaimDeferred), which the job
+    hands back to the queue at once instead of retrying here, and 408/429 are never sent to a worker."""
     if isinstance(exc, httpx.TransportError):
         return True
     return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code >= 500

@@ -146,16 +146,9 @@ async def _open_state(settings: GatewaySettings, metrics: GatewayMetrics, resour
 
 
 async def _write_managed_keys(state: AppState) -> None:
-    settings = state.settings
     try:
         async with state.sessions() as session:
-            await ensure_managed_keys(
-                session,
-                tenant_id=settings.default_tenant_id,
-                service_token=settings.service_token,
-                admin_token=settings.admin_token,
-                worker_token=settings.worker_token,
-            )
+            await ensure_managed_keys(session, state.settings)
     except (DBAPIError, OSError):
         # `migrate` wrote them too; the gateway still starts and answers 503 until the database is back.
         log.warning("could not write the environment's tokens as keys (database unavailable)", exc_info=True)

@@ -43,13 +43,7 @@ async def _seed(settings: GatewaySettings) -> None:
     try:
         async with make_sessionmaker(engine)() as session:
             await ensure_tenant(session, settings.default_tenant_id)
-            await ensure_managed_keys(
-                session,
-                tenant_id=settings.default_tenant_id,
-                service_token=settings.service_token,
-                admin_token=settings.admin_token,
-                worker_token=settings.worker_token,
-            )
+            await ensure_managed_keys(session, settings)
             await make_stored_system_prompts_plain(session)
     finally:
         await engine.dispose()

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -141,15 +142,8 @@ def first_start(*, base: str, admin_token: str) -> None:
     marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
 
 
-def main() -> None:
-    os.chdir(ROOT)
-    load_dotenv(ROOT / ".env")
-    VAR.mkdir(exist_ok=True)
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    port, base = local_gateway()
-    admin_token = os.environ.get("ADMIN_TOKEN", "dev-admin-token")
-    service_token = os.environ.get("SERVICE_TOKEN", "dev-service-token")
-    procs: list[subprocess.Popen[bytes]] = []
+def _stopper(procs: list[subprocess.Popen[bytes]]) -> Callable[..., None]:
+    """The handler that stops every process (last started first), then exits."""
 
     def stop(*_: object) -> None:
         # Ctrl-C reaches every process of the terminal's group, so the children are usually
@@ -167,30 +161,41 @@ def main() -> None:
             proc.wait()
         sys.exit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        ensure_redis(redis_url, procs)
-        print("· applying migrations")
-        subprocess.run([PY, "-m", "gateway", "migrate"], check=True)
-        print(f"· starting the gateway on {base} (log: var/gateway.log)")
-        procs.append(
-            subprocess.Popen(
-                [PY, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                stdout=(VAR / "gateway.log").open("ab"),
-                stderr=subprocess.STDOUT,
-            )
+    return stop
+
+
+def _terminate(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+
+
+def _start_services(*, port: int, base: str, admin_token: str, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Migrations, the gateway, the first-start data, one worker; returns once the worker is ready."""
+    print("· applying migrations")
+    subprocess.run([PY, "-m", "gateway", "migrate"], check=True)
+    print(f"· starting the gateway on {base} (log: var/gateway.log)")
+    procs.append(
+        subprocess.Popen(
+            [PY, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=(VAR / "gateway.log").open("ab"),
+            stderr=subprocess.STDOUT,
         )
-        wait_for(f"{base}/health", seconds=60, what="the gateway")
-        first_start(base=base, admin_token=admin_token)
-        print("· starting one worker (log: var/worker.log); it loads the models once")
-        procs.append(
-            subprocess.Popen(
-                [PY, "-m", "ai_worker", "worker"], stdout=(VAR / "worker.log").open("ab"), stderr=subprocess.STDOUT
-            )
+    )
+    wait_for(f"{base}/health", seconds=60, what="the gateway")
+    first_start(base=base, admin_token=admin_token)
+    print("· starting one worker (log: var/worker.log); it loads the models once")
+    procs.append(
+        subprocess.Popen(
+            [PY, "-m", "ai_worker", "worker"], stdout=(VAR / "worker.log").open("ab"), stderr=subprocess.STDOUT
         )
-        wait_for(f"{base}/ready", seconds=300, what="a ready worker")
-        print(
-            f"""
+    )
+    wait_for(f"{base}/ready", seconds=300, what="a ready worker")
+
+
+def _print_welcome(*, base: str, service_token: str, admin_token: str) -> None:
+    print(
+        f"""
 Parley is running: API {base}/docs · Ctrl-C stops everything.
 
 Ask a question:
@@ -202,26 +207,44 @@ Then wait for the answer (use the task_id printed above):
   curl -s '{base}/api/v1/tasks/<task_id>?wait=30' -H 'Authorization: Bearer {service_token}'
 Knowledge base: curl -s {base}/api/v1/knowledge/documents -H 'Authorization: Bearer {admin_token}'
 """,
-            flush=True,
-        )
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        failed = [p.args for p in procs if p.poll() is not None]
-        print(f"· a process exited: {failed}; see the logs in {VAR}")
+        flush=True,
+    )
+
+
+def _wait_for_an_exit(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Returns when one of the processes has exited (the stack is no longer whole)."""
+    while all(p.poll() is None for p in procs):
+        time.sleep(0.5)
+    failed = [p.args for p in procs if p.poll() is not None]
+    print(f"· a process exited: {failed}; see the logs in {VAR}")
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    load_dotenv(ROOT / ".env")
+    VAR.mkdir(exist_ok=True)
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    port, base = local_gateway()
+    admin_token = os.environ.get("ADMIN_TOKEN", "dev-admin-token")
+    service_token = os.environ.get("SERVICE_TOKEN", "dev-service-token")
+    procs: list[subprocess.Popen[bytes]] = []
+    stop = _stopper(procs)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        ensure_redis(redis_url, procs)
+        _start_services(port=port, base=base, admin_token=admin_token, procs=procs)
+        _print_welcome(base=base, service_token=service_token, admin_token=admin_token)
+        _wait_for_an_exit(procs)
         stop()
     except KeyboardInterrupt:
         stop()
     except subprocess.CalledProcessError as exc:
         # Its own output says why; a traceback of this script would only bury it.
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
+        _terminate(procs)
         command = " ".join(map(str, exc.cmd[1:]))
         raise SystemExit(f"· {command} failed (exit status {exc.returncode}); see above") from None
     except BaseException:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
+        _terminate(procs)
         raise
 
 

@@ -6,8 +6,8 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -85,36 +85,55 @@ async def _stop_consumers(
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def create_app(settings: WhatsAppSettings, *, transports: Transports | None = None) -> FastAPI:
-    seams = transports or Transports()
-    redis = Redis.from_url(settings.redis_url, decode_responses=True)
-    inbox = Inbox(redis, settings)
+@dataclass
+class _Clients:
+    """The outbound clients the lifespan opens and closes."""
 
+    wazzup: WazzupClient
+    gateway: GatewayClient
+    transcriber: Transcriber | None
+
+    @classmethod
+    def open(cls, settings: WhatsAppSettings, seams: Transports) -> _Clients:
+        transcriber = Transcriber(settings, transport=seams.speech_to_text) if settings.stt_base_url else None
+        return cls(
+            wazzup=WazzupClient(settings, transport=seams.wazzup),
+            gateway=GatewayClient(settings, transport=seams.gateway),
+            transcriber=transcriber,
+        )
+
+    async def aclose(self) -> None:
+        await self.wazzup.aclose()
+        await self.gateway.aclose()
+        if self.transcriber is not None:
+            await self.transcriber.aclose()
+
+
+def _consumers(redis: Redis, clients: _Clients, settings: WhatsAppSettings) -> list[StreamConsumer]:
+    """The two stream consumers: customer messages to the gateway, replies to Wazzup."""
+    delivery = Delivery(redis, clients.wazzup, settings)
+    forwarder = Forwarder(clients.gateway, delivery, settings, transcriber=clients.transcriber)
+    handlers = {keys.INBOUND_STREAM: forwarder.handle, keys.REPLY_STREAM: ReplyHandler(delivery, settings).handle}
+    return [
+        StreamConsumer(
+            redis,
+            stream=stream,
+            group=keys.CONSUMER_GROUP,
+            consumer=settings.consumer_name,
+            handle=handle,
+            claim_idle_ms=int(settings.reclaim_idle_seconds * 1000),
+        )
+        for stream, handle in handlers.items()
+    ]
+
+
+def _lifespan(
+    redis: Redis, settings: WhatsAppSettings, seams: Transports
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        wazzup = WazzupClient(settings, transport=seams.wazzup)
-        gateway = GatewayClient(settings, transport=seams.gateway)
-        delivery = Delivery(redis, wazzup, settings)
-        transcriber = Transcriber(settings, transport=seams.speech_to_text) if settings.stt_base_url else None
-        claim_idle_ms = int(settings.reclaim_idle_seconds * 1000)
-        consumers = [
-            StreamConsumer(
-                redis,
-                stream=keys.INBOUND_STREAM,
-                group=keys.CONSUMER_GROUP,
-                consumer=settings.consumer_name,
-                handle=Forwarder(gateway, delivery, settings, transcriber=transcriber).handle,
-                claim_idle_ms=claim_idle_ms,
-            ),
-            StreamConsumer(
-                redis,
-                stream=keys.REPLY_STREAM,
-                group=keys.CONSUMER_GROUP,
-                consumer=settings.consumer_name,
-                handle=ReplyHandler(delivery, settings).handle,
-                claim_idle_ms=claim_idle_ms,
-            ),
-        ]
+        clients = _Clients.open(settings, seams)
+        consumers = _consumers(redis, clients, settings)
         tasks = [asyncio.create_task(consumer.run(), name=consumer.stream) for consumer in consumers]
         redact = RedactSecret(settings.webhook_secret)
         access_log = logging.getLogger("uvicorn.access")
@@ -124,13 +143,45 @@ def create_app(settings: WhatsAppSettings, *, transports: Transports | None = No
         finally:
             access_log.removeFilter(redact)
             await _stop_consumers(consumers, tasks, grace_seconds=settings.shutdown_timeout_seconds)
-            await wazzup.aclose()
-            await gateway.aclose()
-            if transcriber is not None:
-                await transcriber.aclose()
+            await clients.aclose()
             await redis.aclose()
 
-    app = FastAPI(title="Parley WhatsApp adapter", lifespan=lifespan, docs_url=None, redoc_url=None)
+    return lifespan
+
+
+async def _accept_messages(inbox: Inbox, body: WebhookBody) -> int:
+    """Keep each valid customer message in the inbox; how many were new. Raises RedisError."""
+    accepted = 0
+    for item in body.messages:
+        try:
+            message = WazzupMessage.model_validate(item)
+        except ValidationError as exc:
+            log.warning("webhook message skipped: %d invalid fields", exc.error_count())
+            continue
+        accepted += int(await inbox.accept(message))
+    return accepted
+
+
+def _log_notices(body: WebhookBody) -> None:
+    """What else a webhook may carry: Parley only logs it."""
+    for status in body.statuses:
+        if status.get("status") == "error":
+            log.warning("Wazzup reports message %s failed: %s", status.get("messageId"), status.get("error"))
+    for update in body.channels_updates:
+        log.info("channel %s is now %s", update.get("channelId"), update.get("state"))
+    if body.create_contact is not None or body.create_deal is not None:
+        log.info("contact/deal creation webhook received; Parley keeps no CRM records")
+
+
+def create_app(settings: WhatsAppSettings, *, transports: Transports | None = None) -> FastAPI:
+    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    inbox = Inbox(redis, settings)
+    app = FastAPI(
+        title="Parley WhatsApp adapter",
+        lifespan=_lifespan(redis, settings, transports or Transports()),
+        docs_url=None,
+        redoc_url=None,
+    )
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -148,25 +199,12 @@ def create_app(settings: WhatsAppSettings, *, transports: Transports | None = No
             return _problem(400, "the body is not a Wazzup webhook JSON object")
         if body.test:
             return JSONResponse({"ok": True})
-        accepted = 0
         try:
-            for item in body.messages:
-                try:
-                    message = WazzupMessage.model_validate(item)
-                except ValidationError as exc:
-                    log.warning("webhook message skipped: %d invalid fields", exc.error_count())
-                    continue
-                accepted += int(await inbox.accept(message))
+            accepted = await _accept_messages(inbox, body)
         except RedisError:
             log.exception("webhook not stored: Redis unavailable")
             return _problem(503, "temporarily unavailable")
-        for status in body.statuses:
-            if status.get("status") == "error":
-                log.warning("Wazzup reports message %s failed: %s", status.get("messageId"), status.get("error"))
-        for update in body.channels_updates:
-            log.info("channel %s is now %s", update.get("channelId"), update.get("state"))
-        if body.create_contact is not None or body.create_deal is not None:
-            log.info("contact/deal creation webhook received; Parley keeps no CRM records")
+        _log_notices(body)
         return JSONResponse({"ok": True, "accepted": accepted})
 
     return app

@@ -4,8 +4,11 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from gateway.auth import Principal
 from gateway.deps import (
+    ChatGate,
     ChatGateDep,
     JobsDep,
     MessagesWriter,
@@ -15,10 +18,12 @@ from gateway.deps import (
     SettingsDep,
     refuse_unsafe_callback_url,
 )
+from gateway.models import Task
 from gateway.schemas import AUTHENTICATED_ERRORS, error_responses
 from gateway.services.feedback import find_answer, store_feedback
 from gateway.services.messages import IdempotencyConflict, accept_message, find_task_by_key
 from gateway.services.quotas import Admission, QuotaExceeded
+from gateway.settings import GatewaySettings
 from parley_contract.schemas import FeedbackIn, FeedbackOut, MessageAccepted, MessageIn, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -26,21 +31,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["messages"], responses=AUTHENTICATED_ERRORS)
 
 
-@router.post(
-    "/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessageAccepted, responses=error_responses(409)
-)
-async def post_message(
-    message: MessageIn,
-    principal: MessagesWriter,
-    session: SessionDep,
-    jobs: JobsDep,
-    settings: SettingsDep,
-    gate: ChatGateDep,
-    metrics: MetricsDep,
-    request_id: RequestIdDep,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-) -> MessageAccepted:
-    """Accept a customer's message; the answer is made by a worker (poll the task)."""
+def _refuse_long_text(message: MessageIn, settings: GatewaySettings) -> None:
+    """The text cap is a setting, so it is checked here rather than in the schema (same 422 shape)."""
     if len(message.text) > settings.max_text_chars:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -52,16 +44,33 @@ async def post_message(
                 }
             ],
         )
-    await refuse_unsafe_callback_url(message.callback_url, settings=settings)
-    admission: Admission | None = None
+
+
+async def _admit(
+    gate: ChatGate, session: AsyncSession, message: MessageIn, principal: Principal, idempotency_key: str | None
+) -> Admission | None:
+    """The chat's rate limit and the tenant's quota; None for a retry of a message already accepted."""
     try:
-        admission = await gate.admit(tenant_id=principal.tenant_id, channel=message.channel, chat_id=message.chat_id)
+        return await gate.admit(tenant_id=principal.tenant_id, channel=message.channel, chat_id=message.chat_id)
     except QuotaExceeded:
         # A retry of a message already accepted is answered with its task, not refused.
         if idempotency_key is None or not await find_task_by_key(
             session, tenant_id=principal.tenant_id, idempotency_key=idempotency_key
         ):
             raise
+        return None
+
+
+async def _store(
+    session: AsyncSession,
+    message: MessageIn,
+    principal: Principal,
+    *,
+    admission: Admission | None,
+    idempotency_key: str | None,
+    request_id: str | None,
+) -> tuple[Task, bool]:
+    """The message and its task stored (or the task of the first message with this key), and whether it is new."""
     created = False
     try:
         task, created = await accept_message(
@@ -81,6 +90,30 @@ async def post_message(
         if admission is not None and not created:
             # The quota counts new tasks only: give back a duplicate's (or a failed attempt's) count.
             await admission.release()
+    return task, created
+
+
+@router.post(
+    "/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessageAccepted, responses=error_responses(409)
+)
+async def post_message(
+    message: MessageIn,
+    principal: MessagesWriter,
+    session: SessionDep,
+    jobs: JobsDep,
+    settings: SettingsDep,
+    gate: ChatGateDep,
+    metrics: MetricsDep,
+    request_id: RequestIdDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> MessageAccepted:
+    """Accept a customer's message; the answer is made by a worker (poll the task)."""
+    _refuse_long_text(message, settings)
+    await refuse_unsafe_callback_url(message.callback_url, settings=settings)
+    admission = await _admit(gate, session, message, principal, idempotency_key)
+    task, created = await _store(
+        session, message, principal, admission=admission, idempotency_key=idempotency_key, request_id=request_id
+    )
     if created:
         metrics.messages_accepted.labels(channel=message.channel).inc()
     # `text` is masked in the logs unless LOG_CONTENT=true.

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gateway.auth import PARTNER_SCOPES, Principal, Scope
 from gateway.models import ApiKey, Tenant, utcnow
+from gateway.settings import GatewaySettings
 
 KEY_PREFIX = "pk_"
 SERVICE_SCOPES = frozenset({Scope.messages_write, Scope.tasks_read, Scope.conversations_read, Scope.knowledge_read})
@@ -131,15 +132,18 @@ async def ensure_managed_key(
     await session.commit()
 
 
-async def ensure_managed_keys(
-    session: AsyncSession, *, tenant_id: str, service_token: str, admin_token: str, worker_token: str
-) -> None:
+async def ensure_managed_keys(session: AsyncSession, settings: GatewaySettings) -> None:
     """SERVICE_TOKEN, ADMIN_TOKEN (the deployment's operator) and WORKER_TOKEN as keys of the default tenant."""
-    await ensure_managed_key(session, tenant_id=tenant_id, name="service", token=service_token, scopes=SERVICE_SCOPES)
+    tenant_id = settings.default_tenant_id
     await ensure_managed_key(
-        session, tenant_id=tenant_id, name="admin", token=admin_token, scopes={Scope.admin, Scope.operator}
+        session, tenant_id=tenant_id, name="service", token=settings.service_token, scopes=SERVICE_SCOPES
     )
-    await ensure_managed_key(session, tenant_id=tenant_id, name="worker", token=worker_token, scopes={Scope.internal})
+    await ensure_managed_key(
+        session, tenant_id=tenant_id, name="admin", token=settings.admin_token, scopes={Scope.admin, Scope.operator}
+    )
+    await ensure_managed_key(
+        session, tenant_id=tenant_id, name="worker", token=settings.worker_token, scopes={Scope.internal}
+    )
 
 
 class ApiKeyAuthenticator:
