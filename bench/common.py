@@ -19,8 +19,8 @@ import psutil
 import redis
 
 from gateway.migrate import upgrade
-from tests.support.servers import ROOT, ServiceProcess, free_port, wait_until
-from tests.support.stack import TOKENS, gateway_settings
+from parley_testkit.servers import ROOT, ServiceProcess, free_port, wait_until
+from parley_testkit.stack import TOKENS, gateway_settings
 
 DOCS = ROOT / "docs"
 PLOTS = DOCS / "bench"

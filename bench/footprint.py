@@ -20,8 +20,8 @@ from ai_worker.retrieval.embeddings import SentenceTransformerEmbedder, bundled_
 from ai_worker.retrieval.store import VectorStore, make_client
 from bench.common import Section, cli, median, redis_url, start_gateway_process, workdir
 from bench.retrieval import ingest_sample_kb
-from tests.support.servers import wait_until
-from tests.support.stack import TOKENS, start_stack
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import TOKENS, start_stack
 
 
 def rss_mib(pid: int) -> float:

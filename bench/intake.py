@@ -24,8 +24,8 @@ from bench.common import (
     workdir,
 )
 from bench.loadgen import LoadResult, run_load
-from tests.support.servers import ServiceProcess, free_port, wait_until
-from tests.support.stack import TOKENS
+from parley_testkit.servers import ServiceProcess, free_port, wait_until
+from parley_testkit.stack import TOKENS
 
 
 def run(quick: bool) -> Section:

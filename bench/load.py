@@ -1,9 +1,9 @@
 """The bounded load run: N customer messages at a fixed rate through the real WhatsApp path.
 
-Wazzup (the emulator, tests/support/wazzup_emulator.py) posts each message as a webhook to the
+Wazzup (the emulator, parley_testkit/wazzup_emulator.py) posts each message as a webhook to the
 adapter (`python -m whatsapp_adapter serve`), which hands it to the gateway (`python -m gateway
 serve`, SQLite); workers (`python -m ai_worker worker`, 2 by default) answer through a fast
-OpenAI-compatible server on loopback (tests/support/fake_llm.py, fixed latency) and the adapter
+OpenAI-compatible server on loopback (parley_testkit/fake_llm.py, fixed latency) and the adapter
 delivers each reply back through the emulator. Every message is its own chat, so a reply maps to
 exactly one message. Every `duplicate_every`-th message is delivered three times: twice at once
 (concurrently) and once more a second later, as Wazzup does when it retries a webhook.
@@ -35,10 +35,10 @@ import redis
 
 from bench.common import machine, percentile, start_gateway_process, workdir
 from bench.scaling import ready_workers
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import ServiceProcess, free_port, wait_until
-from tests.support.stack import TOKENS
-from tests.support.wazzup_emulator import WazzupEmulator
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import ServiceProcess, free_port, wait_until
+from parley_testkit.stack import TOKENS
+from parley_testkit.wazzup_emulator import WazzupEmulator
 
 WEBHOOK_SECRET = "load-run-webhook-secret-7c1e"
 ANSWER = "Yes, we deliver to all seven emirates within 3 working days."

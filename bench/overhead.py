@@ -28,7 +28,7 @@ from bench.common import PLOTS, SAMPLE_KB, Section, bar_plot, cli, median, perce
 from bench.quality import load_questions
 from bench.retrieval import ingest_sample_kb
 from parley_contract.schemas import TenantSettings
-from tests.support.stack import Stack, running_stack
+from parley_testkit.stack import Stack, running_stack
 
 LLM_THREADS = 2
 

@@ -1,6 +1,6 @@
 """Scaling: answers per second with 1, 2 and 4 worker processes against an LLM with a fixed latency.
 
-The LLM is tests/support/fake_llm.py, a real OpenAI-compatible HTTP server on loopback that waits
+The LLM is parley_testkit/fake_llm.py, a real OpenAI-compatible HTTP server on loopback that waits
 `delay_seconds` before answering every request (`Rule(when="", delay_seconds=...)`); workers reach
 it with `LLM_PROVIDER=openai`. The gateway is the tests' `start_stack` (migrated SQLite, uvicorn in
 a thread of this process). Workers are added one set at a time (1, then 2, then 4 running); each
@@ -17,9 +17,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import PLOTS, Section, cli, line_plot, median, redis_url, workdir
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import ServiceProcess, wait_until
-from tests.support.stack import Stack, ready_workers, start_stack
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import ServiceProcess, wait_until
+from parley_testkit.stack import Stack, ready_workers, start_stack
 
 WORKER_COUNTS = (1, 2, 4)
 

@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import wait_until
-from tests.support.stack import start_stack
-from tests.support.telegram_emulator import TelegramEmulator
-from tests.telegram_bot.conftest import bot_env, start_bot
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import start_stack
+from parley_testkit.telegram_bot import bot_env, start_bot
+from parley_testkit.telegram_emulator import TelegramEmulator
 
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "30"))

@@ -1,4 +1,4 @@
-"""Real servers on loopback for the tests: the gateway (uvicorn in a thread) and subprocesses."""
+"""Real servers on loopback for the tests and the benchmarks: the gateway (uvicorn in a thread) and subprocesses."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:

@@ -1,4 +1,4 @@
-"""A whole Parley stack for the tests: migrated database, gateway, worker process, Redis DB."""
+"""A whole Parley stack for the tests and the benchmarks: migrated database, gateway, worker process, Redis DB."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from gateway.app import create_app
 from gateway.migrate import upgrade
 from gateway.settings import GatewaySettings
 from parley_contract.names import WORKER_STATUS_PREFIX, reply_stream
-from tests.support.servers import ROOT, ServiceProcess, UvicornThread, wait_until
+from parley_testkit.servers import ROOT, ServiceProcess, UvicornThread, wait_until
 
 SAMPLE_KB = ROOT / "sample_kb"
 TOKENS = {"service": "test-service-token", "admin": "test-admin-token", "worker": "test-worker-token"}

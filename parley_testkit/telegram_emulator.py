@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.support.servers import free_port, wait_until
+from parley_testkit.servers import free_port, wait_until
 
 MAX_TEXT = 4096
 HTML_TAGS = {

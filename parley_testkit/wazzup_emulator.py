@@ -26,7 +26,7 @@ import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from tests.support.servers import UvicornThread, wait_until
+from parley_testkit.servers import UvicornThread, wait_until
 
 CHAT_TYPES = {"whatsapp", "whatsgroup", "viber", "instagram", "telegram", "telegroup", "vk", "avito", "max", "maxgroup"}
 TEXT_LIMITS = {"whatsapp": 10_000}

@@ -1,71 +1,16 @@
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-import asyncpg
 import pytest
 
+from parley_testkit.fake_llm import FakeLLM
+from parley_testkit.servers import free_port
+from parley_testkit.stack import SAMPLE_KB, Stack, running_stack
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM
+from tests.support.databases import fresh_postgres_database, redis_url
+from tests.support.gateways import ingest_sample_with_cli
 from tests.support.redis_server import RedisServer
-from tests.support.servers import ROOT, free_port
-from tests.support.stack import SAMPLE_KB, Stack, running_stack, start_stack
-
-REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def redis_url(db: int) -> str:
-    return f"{REDIS_BASE}/{db}"
-
-
-@contextmanager
-def fresh_postgres_database(prefix: str = "parley_test") -> Iterator[str]:
-    """A new PostgreSQL database, dropped afterwards; fails (never skips) in CI when PostgreSQL is absent."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as exc:
-        message = f"PostgreSQL is not available at {POSTGRES_ADMIN_URL}: {exc}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@contextmanager
-def gateway_only(*, name: str, workdir: Path, database: str, redis_db: int) -> Iterator[Stack]:
-    """A migrated gateway with no worker, on SQLite in `workdir` or on a fresh PostgreSQL database
-    (`database` is "sqlite" or "postgres"), closed afterwards."""
-    with contextlib.ExitStack() as resources:
-        if database == "sqlite":
-            database_url = f"sqlite:///{workdir / 'parley.db'}"
-        else:
-            database_url = resources.enter_context(fresh_postgres_database(f"parley_{name.replace('-', '_')}"))
-        stack = start_stack(name=name, workdir=workdir, database_url=database_url, redis_url=redis_url(redis_db))
-        resources.callback(stack.close)
-        yield stack
 
 
 @pytest.fixture(scope="session")
@@ -73,22 +18,6 @@ def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session."""
     with fresh_postgres_database() as url:
         yield url
-
-
-def run_cli_ingest(stack: Stack, *paths: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ai_worker", "ingest", *map(str, paths)],
-        env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **stack.cli_env()},
-        cwd=stack.workdir,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def ingest_sample_with_cli(stack: Stack) -> None:
-    ingested = run_cli_ingest(stack, SAMPLE_KB)
-    assert ingested.returncode == 0, ingested.stdout + ingested.stderr
 
 
 @pytest.fixture(scope="session")

@@ -14,10 +14,10 @@ import pytest
 import redis
 import yaml
 
-from tests.conftest import redis_url
+from parley_testkit.servers import ROOT, free_port, wait_until
+from parley_testkit.stack import TOKENS
 from tests.support import redis_dbs as dbs
-from tests.support.servers import ROOT, free_port, wait_until
-from tests.support.stack import TOKENS
+from tests.support.databases import redis_url
 
 pytestmark = pytest.mark.fault
 

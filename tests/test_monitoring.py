@@ -16,9 +16,9 @@ from prometheus_client import REGISTRY
 
 from ai_worker import metrics as worker_metrics
 from gateway.metrics import GatewayMetrics, instrument
-from tests.conftest import redis_url
+from parley_testkit.servers import ROOT
 from tests.support import redis_dbs as dbs
-from tests.support.servers import ROOT
+from tests.support.databases import redis_url
 
 MONITORING = ROOT / "monitoring"
 SUFFIXES = re.compile(r"_(bucket|count|sum|total|created)$")

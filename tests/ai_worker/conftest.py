@@ -10,7 +10,7 @@ from ai_worker.retrieval.embeddings import SentenceTransformerEmbedder, bundled_
 from ai_worker.retrieval.hybrid import HybridRetriever
 from ai_worker.retrieval.keyword import KeywordIndex
 from ai_worker.retrieval.store import VectorStore, make_client
-from tests.support.stack import SAMPLE_KB
+from parley_testkit.stack import SAMPLE_KB
 
 
 @pytest.fixture(scope="session")

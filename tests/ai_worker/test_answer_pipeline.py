@@ -19,7 +19,7 @@ from ai_worker.answers.pipeline import (
 from ai_worker.answers.texts import FALLBACK, LEAD_IN
 from ai_worker.retrieval.store import Hit
 from parley_contract.schemas import AnswerPath, TenantSettings
-from tests.support.stack import SAMPLE_KB
+from parley_testkit.stack import SAMPLE_KB
 
 THRESHOLDS = Thresholds(min_relevance=0.35, min_extractive_relevance=0.45)
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from openpyxl import Workbook
 
-from tests.support.servers import wait_until
-from tests.support.stack import Stack
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import Stack
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_kb" / "catalog.csv"
 

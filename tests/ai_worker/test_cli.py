@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import run_cli_ingest
-from tests.support.stack import SAMPLE_KB, Stack
+from parley_testkit.stack import SAMPLE_KB, Stack
+from tests.support.gateways import run_cli_ingest
 
 
 def test_cli_refuses_while_a_worker_owns_the_embedded_store(sqlite_stack: Stack) -> None:

@@ -15,7 +15,7 @@ from ai_worker.curated.responder import CuratedCache, CuratedResponder
 from ai_worker.curated.sentences import LONG_ANSWER_CHARS, relevant_sentences, split_sentences
 from ai_worker.retrieval.embeddings import SentenceTransformerEmbedder
 from parley_contract.schemas import TenantSettings
-from tests.support.stack import SAMPLE_KB
+from parley_testkit.stack import SAMPLE_KB
 
 DATA = json.loads((Path(__file__).parent / "data" / "curated_questions.json").read_text(encoding="utf-8"))
 FAQ = SAMPLE_KB / "faq.md"

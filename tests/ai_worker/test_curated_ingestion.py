@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ai_worker.curated.extract import extract_pairs
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import SAMPLE_KB, Stack
 from tests.gateway.admin_support import new_tenant
-from tests.support.servers import wait_until
-from tests.support.stack import SAMPLE_KB, Stack
 
 
 def test_the_sample_faqs_pairs_arrive_and_leave_with_the_document(partner_stack: Stack) -> None:

@@ -10,7 +10,7 @@ import pytest
 from ai_worker.answers.base import SHIPPED_LANGUAGES
 from ai_worker.answers.extractive import best_sentences, coverage, extractive_answer, keywords, sentences
 from ai_worker.answers.texts import FALLBACK, LEAD_IN, fallback_text, lead_in, shipped
-from tests.support.stack import SAMPLE_KB
+from parley_testkit.stack import SAMPLE_KB
 
 SCRIPT = {"en": re.compile(r"[A-Za-z]"), "ar": re.compile(r"[\u0600-\u06ff]"), "ru": re.compile(r"[\u0400-\u04ff]")}
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import Stack, running_stack
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
+from tests.support.databases import redis_url
 from tests.support.redis_server import RedisServer
-from tests.support.servers import wait_until
-from tests.support.stack import Stack, running_stack
 
 pytestmark = pytest.mark.fault
 

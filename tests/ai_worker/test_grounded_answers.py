@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from ai_worker.answers.texts import FALLBACK, LEAD_IN
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import free_port
+from parley_testkit.stack import SAMPLE_KB, Stack, running_stack
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
+from tests.support.databases import redis_url
 from tests.support.metrics import scrape
-from tests.support.servers import free_port
-from tests.support.stack import SAMPLE_KB, Stack, running_stack
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError
 from ai_worker.llm.llamacpp import LlamaCppProvider, bundled_model_path
 from ai_worker.llm.openai_compat import OpenAICompatibleProvider
-from tests.support.servers import ServiceProcess, free_port, wait_until
+from parley_testkit.servers import ServiceProcess, free_port, wait_until
 
 QUESTION: list[ChatMessage] = [{"role": "user", "content": "Say hello to a customer in one short sentence."}]
 

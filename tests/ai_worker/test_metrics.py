@@ -15,11 +15,11 @@ from ai_worker.llm.base import GenerationStats, LLMError
 from ai_worker.llm.openai_compat import OpenAICompatibleProvider
 from ai_worker.llm.resilient import Resilience, ResilientLLM
 from ai_worker.metrics import QueueDepthCollector, observed_job
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import Stack
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
+from tests.support.databases import redis_url
 from tests.support.metrics import scrape
-from tests.support.stack import Stack
 
 ANSWERS = {"job": "answer_task", "outcome": "done"}
 

@@ -10,7 +10,7 @@ import pytest
 from ai_worker.llm.base import ChatMessage, GenerationStats, LLMError
 from ai_worker.llm.openai_compat import OpenAICompatibleProvider
 from ai_worker.llm.resilient import Resilience, ResilientLLM
-from tests.support.fake_llm import FakeLLM, Rule
+from parley_testkit.fake_llm import FakeLLM, Rule
 
 QUESTION: list[ChatMessage] = [{"role": "user", "content": "Do you deliver to Ajman?"}]
 FAST = Resilience(retries=2, answer_timeout_seconds=5, breaker_fail_max=3, backoff_initial_seconds=0.01)

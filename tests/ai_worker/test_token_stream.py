@@ -10,8 +10,8 @@ from redis import Redis
 
 from ai_worker.token_stream import TokenPublisher
 from parley_contract.names import task_tokens_stream
-from tests.conftest import redis_url
 from tests.support import redis_dbs as dbs
+from tests.support.databases import redis_url
 
 
 def test_pieces_reach_the_task_stream_in_order_with_a_ttl() -> None:

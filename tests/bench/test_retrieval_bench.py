@@ -6,7 +6,7 @@ import bm25s
 
 from ai_worker.retrieval.store import Hit
 from bench.retrieval import LabelledQuery, _first_relevant, _legacy_analyser, _recalls
-from tests.support.stack import SAMPLE_KB
+from parley_testkit.stack import SAMPLE_KB
 
 
 def test_the_before_analysis_is_bm25s_tokenizer() -> None:

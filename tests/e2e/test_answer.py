@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support.stack import Stack
+from parley_testkit.stack import Stack
 
 
 def test_question_is_answered_with_sources_and_timings(stack: Stack) -> None:

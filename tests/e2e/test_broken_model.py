@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import redis_url
+from parley_testkit.stack import SAMPLE_KB, Stack, running_stack
 from tests.support import redis_dbs as dbs
-from tests.support.stack import SAMPLE_KB, Stack, running_stack
+from tests.support.databases import redis_url
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_ready_says_why_and_the_task_fails_clearly(broken_stack: Stack) -> None:
         body = client.get("/ready").json()
         return isinstance(body["checks"].get("workers"), list)
 
-    from tests.support.servers import wait_until
+    from parley_testkit.servers import wait_until
 
     wait_until(reported, timeout=120, what="the broken worker's status")
     ready = client.get("/ready")

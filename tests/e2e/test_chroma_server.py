@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import redis_url
+from parley_testkit.servers import ServiceProcess, free_port, wait_until
+from parley_testkit.stack import SAMPLE_KB, Stack, running_stack
 from tests.support import redis_dbs as dbs
-from tests.support.servers import ServiceProcess, free_port, wait_until
-from tests.support.stack import SAMPLE_KB, Stack, running_stack
+from tests.support.databases import redis_url
 
 
 @pytest.fixture(scope="module")

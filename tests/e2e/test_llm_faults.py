@@ -17,11 +17,11 @@ import pytest
 import redis
 
 from parley_contract.names import DEFAULT_TENANT_ID, reply_stream
-from tests.support.fake_llm import FakeLLM, Rule
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import Stack, running_stack
+from parley_testkit.wazzup_emulator import WazzupEmulator
 from tests.support.redis_server import RedisServer
-from tests.support.stack import Stack, running_stack
-from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import Adapter, adapter_env, new_chat
+from tests.support.whatsapp import Adapter, adapter_env, new_chat
 from whatsapp_adapter.settings import WhatsAppSettings
 
 pytestmark = pytest.mark.fault

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import SAMPLE_KB, Stack, running_stack
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.stack import SAMPLE_KB, Stack, running_stack
+from tests.support.databases import redis_url
 
 
 @pytest.fixture(scope="module")

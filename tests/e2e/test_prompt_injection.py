@@ -22,8 +22,8 @@ import pytest
 from ai_worker.output_guard import REFUSALS, shared_run
 from ai_worker.prompt import DEFAULT_SYSTEM_PROMPT, instructions_for
 from parley_contract.schemas import TenantSettings
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.stack import SAMPLE_KB, Stack
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import SAMPLE_KB, Stack
 
 INJECTIONS_FILE = Path(__file__).parents[1] / "ai_worker" / "data" / "injections.txt"
 BUSINESS = "Dune & Oak Home"

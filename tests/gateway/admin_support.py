@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.support.fake_llm import FakeLLM
-from tests.support.stack import Stack
+from parley_testkit.fake_llm import FakeLLM
+from parley_testkit.stack import Stack
 
 
 @dataclass

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import fresh_postgres_database, redis_url
+from parley_testkit.stack import Stack, start_stack
 from tests.gateway.admin_support import ask, new_tenant, post_message
 from tests.support import redis_dbs as dbs
-from tests.support.stack import Stack, start_stack
+from tests.support.databases import fresh_postgres_database, redis_url
 
 
 def test_search_finds_a_conversation_by_a_word_and_not_another_tenants(partner_stack: Stack) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import Stack
 from tests.gateway.admin_support import ask, new_tenant, wait_task
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.stack import Stack
 
 
 def test_failed_task_is_listed_requeued_and_answered(partner_stack: Stack, partner_llm: FakeLLM) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from parley_testkit.fake_llm import FakeLLM
+from parley_testkit.stack import Stack
 from tests.gateway.admin_support import ask, llm_request_for, new_tenant
-from tests.support.fake_llm import FakeLLM
-from tests.support.stack import Stack
 
 
 def test_settings_reach_the_llm_request(partner_stack: Stack, partner_llm: FakeLLM) -> None:

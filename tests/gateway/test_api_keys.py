@@ -15,8 +15,8 @@ from gateway.auth import Scope
 from gateway.db import make_engine, make_sessionmaker
 from gateway.models import ApiKey
 from gateway.services.api_keys import ensure_managed_key, hash_key
-from tests.support.servers import ROOT
-from tests.support.stack import Stack
+from parley_testkit.servers import ROOT
+from parley_testkit.stack import Stack
 
 
 def message(chat_id: str = "chat-k") -> dict[str, Any]:

@@ -24,12 +24,12 @@ from gateway.schemas import DeliveryStatus
 from gateway.services.callbacks import claim_due, record_attempt
 from gateway.settings import GatewaySettings
 from gateway.signing import sign, verify
-from tests.conftest import fresh_postgres_database, redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import ROOT, wait_until
+from parley_testkit.stack import Stack, gateway_settings
 from tests.support import redis_dbs as dbs
 from tests.support.callback_receiver import CallbackReceiver, Received
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import ROOT, wait_until
-from tests.support.stack import Stack, gateway_settings
+from tests.support.databases import fresh_postgres_database, redis_url
 
 
 @pytest.fixture

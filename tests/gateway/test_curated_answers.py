@@ -21,11 +21,11 @@ from ai_worker.gateway_client import GatewayClient
 from ai_worker.settings import WorkerSettings
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.schemas import TenantSettings
-from tests.conftest import gateway_only
+from parley_testkit.servers import ROOT
+from parley_testkit.stack import SAMPLE_KB, TOKENS, Stack
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
 from tests.support import redis_dbs as dbs
-from tests.support.servers import ROOT
-from tests.support.stack import SAMPLE_KB, TOKENS, Stack
+from tests.support.gateways import gateway_only
 
 CURATED = "/curated-answers"
 

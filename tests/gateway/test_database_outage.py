@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import redis_url
+from parley_testkit.stack import Stack, start_stack
 from tests.support import redis_dbs as dbs
+from tests.support.databases import redis_url
 from tests.support.postgres_cluster import PostgresCluster
-from tests.support.stack import Stack, start_stack
 
 pytestmark = pytest.mark.fault
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support.stack import Stack
+from parley_testkit.stack import Stack
 
 
 def test_feedback_by_task_id_or_message_id_replaces_the_rating(stack: Stack) -> None:

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from gateway.migrate import upgrade
+from parley_testkit.servers import ServiceProcess, free_port, wait_until
+from parley_testkit.stack import TOKENS, gateway_settings
 from tests.support.redis_server import RedisServer
-from tests.support.servers import ServiceProcess, free_port, wait_until
-from tests.support.stack import TOKENS, gateway_settings
 
 pytestmark = pytest.mark.fault
 

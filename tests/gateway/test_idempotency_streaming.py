@@ -18,10 +18,10 @@ from fastapi.responses import StreamingResponse
 from gateway.app import create_app
 from gateway.deps import MessagesWriter
 from gateway.migrate import upgrade
-from tests.conftest import fresh_postgres_database, redis_url
+from parley_testkit.servers import UvicornThread
+from parley_testkit.stack import TOKENS, gateway_settings
 from tests.support import redis_dbs as dbs
-from tests.support.servers import UvicornThread
-from tests.support.stack import TOKENS, gateway_settings
+from tests.support.databases import fresh_postgres_database, redis_url
 
 #: Set by the test once the first event has reached the client: the route only then finishes.
 release = threading.Event()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from tests.support.stack import Stack
+from parley_testkit.stack import Stack
 
 
 def search(stack: Stack, query: str, top_k: int = 5) -> list[dict[str, object]]:

@@ -14,9 +14,9 @@ import httpx
 import pytest
 import redis
 
-from tests.conftest import fresh_postgres_database, redis_url
+from parley_testkit.stack import Stack, start_stack
 from tests.support import redis_dbs as dbs
-from tests.support.stack import Stack, start_stack
+from tests.support.databases import fresh_postgres_database, redis_url
 
 CHAT_LIMIT = 3
 MAX_BODY = 4096

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import fresh_postgres_database
+from parley_testkit.stack import Stack, start_stack
+from tests.support.databases import fresh_postgres_database
 from tests.support.redis_server import RedisServer
-from tests.support.stack import Stack, start_stack
 
 pytestmark = pytest.mark.fault
 

@@ -16,7 +16,7 @@ import pytest
 from asgi_correlation_id import correlation_id
 
 from parley_contract.logging import make_handler
-from tests.support.stack import Stack
+from parley_testkit.stack import Stack
 
 PHONE = "+971 50 123 4567"
 

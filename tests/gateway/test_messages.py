@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.support.stack import TOKENS, Stack
+from parley_testkit.stack import TOKENS, Stack
 
 
 def message(text: str = "Hello there", chat_id: str = "chat-x") -> dict[str, object]:

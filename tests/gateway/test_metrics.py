@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import httpx
 
+from parley_testkit.stack import Stack
 from tests.support.metrics import scrape
-from tests.support.stack import Stack
 
 ROUTE = {"handler": "/api/v1/messages", "method": "POST"}
 

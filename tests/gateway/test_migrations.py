@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 from gateway.db import make_engine
 from gateway.migrate import alembic_config, upgrade
 from gateway.settings import async_database_url
-from tests.support.stack import gateway_settings
+from parley_testkit.stack import gateway_settings
 
 TABLES = {
     "tenant",

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import gateway_only
+from parley_testkit.stack import Stack
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
 from tests.support import redis_dbs as dbs
-from tests.support.stack import Stack
+from tests.support.gateways import gateway_only
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

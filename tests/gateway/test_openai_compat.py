@@ -11,9 +11,9 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.support.fake_llm import FakeLLM, Rule
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import Stack
 from tests.support.metrics import scrape
-from tests.support.stack import Stack
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import fresh_postgres_database, redis_url
+from parley_testkit.stack import TOKENS, Stack, start_stack
 from tests.support import redis_dbs as dbs
-from tests.support.stack import TOKENS, Stack, start_stack
+from tests.support.databases import fresh_postgres_database, redis_url
 
 HOOKS = Path(__file__).with_name("schemathesis_surrogates.py")
 CHECKS = (

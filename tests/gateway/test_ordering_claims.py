@@ -19,8 +19,8 @@ from gateway.services.messages import accept_message
 from gateway.services.ordering import Claimable, DeferReason, Deferred, OpenTask, plan_claim
 from gateway.services.tasks import claim_task, complete_task, get_task, task_out
 from parley_contract.schemas import MessageIn, TaskClaim, TaskCompletion, TaskStatus, Timings
-from tests.conftest import fresh_postgres_database
-from tests.support.stack import gateway_settings
+from parley_testkit.stack import gateway_settings
+from tests.support.databases import fresh_postgres_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,11 +11,11 @@ import pytest
 import redis
 
 from parley_contract.names import WORKER_STATUS_PREFIX, reply_stream
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import ServiceProcess, wait_until
+from parley_testkit.stack import Stack, start_stack
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import ServiceProcess, wait_until
-from tests.support.stack import Stack, start_stack
+from tests.support.databases import redis_url
 
 REDIS_DB = dbs.ORDERING
 

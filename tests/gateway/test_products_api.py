@@ -17,9 +17,9 @@ from ai_worker.runtime import Runtime
 from ai_worker.settings import WorkerSettings
 from parley_contract.names import KNOWLEDGE_VERSION_PREFIX
 from parley_contract.products import ProductRow
-from tests.conftest import gateway_only, run_cli_ingest
+from parley_testkit.stack import SAMPLE_KB, TOKENS, Stack
 from tests.support import redis_dbs as dbs
-from tests.support.stack import SAMPLE_KB, TOKENS, Stack
+from tests.support.gateways import gateway_only, run_cli_ingest
 
 
 @pytest.fixture(scope="module")

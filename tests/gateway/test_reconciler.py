@@ -14,13 +14,13 @@ import pytest
 import redis
 
 from parley_contract.names import DEFAULT_TENANT_ID, reply_stream
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import Stack, ready_workers, start_stack
+from parley_testkit.wazzup_emulator import WazzupEmulator
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import wait_until
-from tests.support.stack import Stack, ready_workers, start_stack
-from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import Adapter, adapter_env, new_chat
+from tests.support.databases import redis_url
+from tests.support.whatsapp import Adapter, adapter_env, new_chat
 
 REDIS_DB = dbs.RECONCILER
 

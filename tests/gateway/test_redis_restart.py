@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fake_llm import FakeLLM, Rule
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import Stack, running_stack
+from parley_testkit.wazzup_emulator import WazzupEmulator
 from tests.support.redis_server import RedisServer
-from tests.support.stack import Stack, running_stack
-from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import Adapter, adapter_env, new_chat
+from tests.support.whatsapp import Adapter, adapter_env, new_chat
 
 pytestmark = pytest.mark.fault
 

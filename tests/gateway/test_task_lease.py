@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import redis_url
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import TOKENS, Stack, start_stack
 from tests.support import redis_dbs as dbs
-from tests.support.servers import wait_until
-from tests.support.stack import TOKENS, Stack, start_stack
+from tests.support.databases import redis_url
 
 LEASE_SECONDS = 3
 

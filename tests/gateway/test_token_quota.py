@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.stack import Stack
+from parley_testkit.stack import Stack
 
 
 def ask(client: httpx.Client, chat_id: str) -> httpx.Response:

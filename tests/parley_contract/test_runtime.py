@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 from parley_contract.runtime.loops import AsyncLoop, ThreadLoop
 from parley_contract.runtime.retry import backoff_delay, transient_status
 from parley_contract.runtime.streams import StreamConsumer
-from tests.conftest import redis_url
 from tests.support import redis_dbs as dbs
+from tests.support.databases import redis_url
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:

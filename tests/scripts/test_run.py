@@ -13,11 +13,11 @@ import pytest
 from redis import Redis
 
 from parley_contract.names import DEFAULT_TENANT_ID
-from tests.conftest import redis_url
+from parley_testkit.servers import ROOT, free_port
+from parley_testkit.stack import TOKENS, start_stack
 from tests.support import redis_dbs as dbs
+from tests.support.databases import redis_url
 from tests.support.redis_server import RedisServer
-from tests.support.servers import ROOT, free_port
-from tests.support.stack import TOKENS, start_stack
 
 
 def load_run_script() -> ModuleType:

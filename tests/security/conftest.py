@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import gateway_only
+from parley_testkit.stack import Stack
 from tests.support import redis_dbs as dbs
-from tests.support.stack import Stack
+from tests.support.gateways import gateway_only
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from parley_contract.schemas import MessageIn, UserIn
+from parley_testkit.stack import TOKENS, Stack
 from telegram_bot import gateway_client as telegram
-from tests.support.stack import TOKENS, Stack
 from whatsapp_adapter import gateway_client as whatsapp
 from whatsapp_adapter.settings import WhatsAppSettings
 

@@ -23,10 +23,10 @@ import httpx
 import redis
 import yaml
 
-from tests.support.servers import ROOT, free_port, wait_until
-from tests.support.stack import TOKENS, Stack
-from tests.support.telegram_emulator import TelegramEmulator
-from tests.support.wazzup_emulator import WazzupEmulator
+from parley_testkit.servers import ROOT, free_port, wait_until
+from parley_testkit.stack import TOKENS, Stack
+from parley_testkit.telegram_emulator import TelegramEmulator
+from parley_testkit.wazzup_emulator import WazzupEmulator
 from whatsapp_adapter import keys
 from whatsapp_adapter.settings import DEV_WEBHOOK_SECRET
 

@@ -30,11 +30,11 @@ from gateway.app import create_app
 from gateway.migrate import upgrade
 from gateway.settings import GatewaySettings
 from parley_contract.logging import make_handler
-from tests.conftest import redis_url
+from parley_testkit.servers import ROOT, UvicornThread
+from parley_testkit.stack import Stack
 from tests.gateway.admin_support import TenantKeys, new_tenant, post_message
 from tests.support import redis_dbs as dbs
-from tests.support.servers import ROOT, UvicornThread
-from tests.support.stack import Stack
+from tests.support.databases import redis_url
 
 SURROGATE = "\\ud800"  # as it is written inside a JSON string: a lone high surrogate
 

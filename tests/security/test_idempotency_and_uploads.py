@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from parley_testkit.stack import TOKENS, Stack
 from tests.gateway.admin_support import new_tenant
-from tests.support.stack import TOKENS, Stack
 
 MiB = 1024 * 1024
 OFFERED = 100 * MiB

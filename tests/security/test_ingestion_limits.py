@@ -19,11 +19,11 @@ from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
 from ai_worker.ingestion.isolated import parse_isolated
 from ai_worker.ingestion.parsers import DocumentOverLimit, ParseLimits, UnreadableDocument
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import SAMPLE_KB, Stack, running_stack
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import wait_until
-from tests.support.stack import SAMPLE_KB, Stack, running_stack
+from tests.support.databases import redis_url
 
 #: The stack's parse time limit: far below what the hostile PDF needs, far above what an answer needs.
 PARSE_TIMEOUT_SECONDS = 20

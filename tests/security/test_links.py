@@ -13,11 +13,11 @@ import uuid
 import pytest
 
 from ai_worker.links import strip_unsafe_links
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import Stack
+from parley_testkit.telegram_emulator import parse_html
 from telegram_bot.formatting import html_to_plain, to_telegram_html
 from tests.gateway.admin_support import ask, new_tenant
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.stack import Stack
-from tests.support.telegram_emulator import parse_html
 from whatsapp_adapter.formatting import to_whatsapp
 
 #: Written by a model that was led on, each with the text the customer should see instead.

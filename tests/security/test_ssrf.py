@@ -35,11 +35,11 @@ from gateway.services.safe_http import (
     literal_address,
     non_public_kind,
 )
-from tests.conftest import redis_url
+from parley_testkit.servers import ROOT, wait_until
+from parley_testkit.stack import Stack, gateway_settings
 from tests.support import redis_dbs as dbs
 from tests.support.callback_receiver import CallbackReceiver
-from tests.support.servers import ROOT, wait_until
-from tests.support.stack import Stack, gateway_settings
+from tests.support.databases import redis_url
 
 PARTNER_HOST = "hooks.partner.example"
 PUBLIC_ADDRESS = "93.184.215.14"

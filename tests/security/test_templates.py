@@ -17,9 +17,9 @@ import pytest
 from gateway.db import make_engine, make_sessionmaker
 from gateway.migrate import upgrade
 from gateway.models import PromptVersion, Tenant
+from parley_testkit.fake_llm import FakeLLM
+from parley_testkit.stack import Stack
 from tests.gateway.admin_support import ask, llm_request_for, new_tenant, post_message
-from tests.support.fake_llm import FakeLLM
-from tests.support.stack import Stack
 
 HUGE_PADDING = "Hi {business_name:>200000000}"
 #: Each is refused: a format spec, attribute walks, a conversion, an index, an unknown name, stray braces.

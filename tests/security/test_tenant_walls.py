@@ -27,11 +27,11 @@ from gateway.middleware.idempotency import idempotency_record_key
 from gateway.migrate import upgrade
 from gateway.models import ApiKey, Tenant
 from gateway.services.api_keys import hash_key, new_key
-from tests.conftest import fresh_postgres_database, redis_url
+from parley_testkit.servers import ROOT
+from parley_testkit.stack import Stack, gateway_settings, start_stack
 from tests.gateway.admin_support import TenantKeys, new_tenant
 from tests.support import redis_dbs as dbs
-from tests.support.servers import ROOT
-from tests.support.stack import Stack, gateway_settings, start_stack
+from tests.support.databases import fresh_postgres_database, redis_url
 
 OPERATOR_FIELDS = {
     "daily_message_quota": None,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support.servers import wait_until
+from parley_testkit.servers import wait_until
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
-from tests.support.servers import ROOT
+from parley_testkit.servers import ROOT
 
 
 def env_example_names(*sections: str) -> set[str]:

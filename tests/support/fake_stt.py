@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.support.servers import UvicornThread
+from parley_testkit.servers import UvicornThread
 
 
 @dataclass

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.support.servers import free_port
+from parley_testkit.servers import free_port
 
 
 def _pg_bin(name: str) -> str:

@@ -4,7 +4,7 @@ A stack that lives for the whole session has a database no other test touches: a
 on the same database would share its RQ queues (another stack's worker would take its jobs) and
 its reconciler's lock (one would starve the other), and a test flushing it would wipe its state.
 Stacks that live for a module or a test take turns on the shared ones: each flushes its database
-when it starts (tests/support/stack.py:start_stack), and tests run one at a time.
+when it starts (parley_testkit/stack.py:start_stack), and tests run one at a time.
 
 Known overlap, kept as it was while it is measured (issue #17): the two security gateways live for
 the session on databases that later channel and ordering tests flush and reuse. Moving them (and

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from tests.support.servers import free_port, wait_until
+from parley_testkit.servers import free_port, wait_until
 
 
 class RedisServer:

@@ -1,35 +1,21 @@
 """The Telegram bot against the real gateway and worker, with the Bot API emulator for Telegram.
 
-Redis databases: 5 (the stack the bot answers through), 6 (the stack whose gateway starts late),
-7 (unit tests of the bot's Redis state).
+Redis databases: tests/support/redis_dbs.py (TELEGRAM for the stack the bot answers through).
 """
 
 from __future__ import annotations
 
-import itertools
-import signal
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import redis
 
-from parley_contract.names import reply_stream
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM
+from parley_testkit.stack import Stack, running_stack
+from parley_testkit.telegram_bot import BotProcess, bot_env, start_bot
+from parley_testkit.telegram_emulator import TelegramEmulator
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM
-from tests.support.servers import ServiceProcess, free_port, wait_until
-from tests.support.stack import TOKENS, Stack, running_stack
-from tests.support.telegram_emulator import TelegramEmulator
-
-_chat_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 1)
-
-
-def new_chat_id() -> int:
-    return next(_chat_ids)
+from tests.support.databases import redis_url
 
 
 @pytest.fixture(scope="package")
@@ -57,80 +43,6 @@ def emulator() -> Iterator[TelegramEmulator]:
     emulator.stop()
 
 
-@dataclass
-class BotProcess:
-    process: ServiceProcess
-    emulator: TelegramEmulator
-    redis_url: str
-    webhook_url: str = ""
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        self.process.stop(sig)
-
-    def wait_answer(self, chat_id: int, count: int = 1, timeout: float = 90) -> list[str]:
-        wait_until(
-            lambda: len(self.emulator.texts(chat_id)) >= count,
-            timeout=timeout,
-            what=f"{count} bot message(s) in chat {chat_id}; bot log:\n{self.process.log()[-3000:]}",
-        )
-        return self.emulator.texts(chat_id)
-
-    def wait_settled(self, timeout: float = 60) -> None:
-        """Every reply on the stream acknowledged, no message parked, every update confirmed."""
-        client = redis.Redis.from_url(self.redis_url)
-
-        def settled() -> bool:
-            assert self.process.alive(), self.process.log()[-3000:]
-            groups = client.xinfo_groups(reply_stream("telegram"))
-            pending = sum(int(g["pending"]) for g in groups)
-            parked = sum(int(client.zcard(k)) for k in client.scan_iter("parley:telegram:*:pending-due"))
-            return pending == 0 and parked == 0 and self.emulator.pending_updates() == 0
-
-        try:
-            wait_until(settled, timeout=timeout, what="bot settled")
-        finally:
-            client.close()
-
-
-def bot_env(*, stack_url: str, redis: str, emulator: TelegramEmulator, **extra: str) -> dict[str, str]:
-    """The bot's environment under the names .env.example documents (TELEGRAM_… and the shared ones)."""
-    return {
-        "PARLEY_ENV": "test",
-        "TELEGRAM_BOT_TOKEN": emulator.token,
-        "TELEGRAM_API_BASE": emulator.url,
-        "GATEWAY_URL": stack_url,
-        "SERVICE_TOKEN": TOKENS["service"],
-        "REDIS_URL": redis,
-        "TELEGRAM_CONSUMER_NAME": "test-bot",
-        "TELEGRAM_SPLIT_PAUSE_SECONDS": "1.0",
-        "TELEGRAM_RECLAIM_IDLE_SECONDS": "5",
-        "TELEGRAM_TYPING_INTERVAL_SECONDS": "4",
-        **extra,
-    }
-
-
-def start_bot(workdir: Path, emulator: TelegramEmulator, env: dict[str, str]) -> BotProcess:
-    """Start `python -m telegram_bot` and wait until it polls (or has set its webhook)."""
-    mode = env.get("TELEGRAM_MODE", "polling")
-    before = len(emulator.calls_of("getUpdates" if mode == "polling" else "setWebhook"))
-    process = ServiceProcess(
-        ["-m", "telegram_bot"], env=env, log_path=workdir / f"bot-{time.time_ns()}.log", cwd=workdir
-    )
-    bot = BotProcess(
-        process=process, emulator=emulator, redis_url=env["REDIS_URL"], webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "")
-    )
-
-    deadline = time.monotonic() + 60
-    while len(emulator.calls_of("getUpdates" if mode == "polling" else "setWebhook")) <= before:
-        if not process.alive():
-            raise RuntimeError(f"the bot exited at start:\n{process.log()[-3000:]}")
-        if time.monotonic() > deadline:
-            process.stop()
-            raise TimeoutError(f"the bot did not start within 60 s:\n{process.log()[-3000:]}")
-        time.sleep(0.1)
-    return bot
-
-
 @pytest.fixture
 def bot(tg_stack: Stack, emulator: TelegramEmulator, tmp_path: Path) -> Iterator[BotProcess]:
     """A polling bot answering through the package's stack."""
@@ -139,18 +51,3 @@ def bot(tg_stack: Stack, emulator: TelegramEmulator, tmp_path: Path) -> Iterator
     )
     yield running
     running.stop()
-
-
-def webhook_env(tg_stack: Stack, emulator: TelegramEmulator, secret: str) -> dict[str, Any]:
-    port = free_port()
-    return bot_env(
-        stack_url=tg_stack.url,
-        redis=redis_url(dbs.TELEGRAM),
-        emulator=emulator,
-        TELEGRAM_MODE="webhook",
-        TELEGRAM_WEBHOOK_HOST="127.0.0.1",
-        TELEGRAM_WEBHOOK_PORT=str(port),
-        TELEGRAM_WEBHOOK_PATH="/telegram/webhook",
-        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
-        TELEGRAM_WEBHOOK_SECRET=secret,
-    )

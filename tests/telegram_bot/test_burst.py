@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import Stack, running_stack
+from parley_testkit.telegram_bot import BotProcess, bot_env, start_bot
+from parley_testkit.telegram_emulator import TelegramEmulator
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.stack import Stack, running_stack
-from tests.support.telegram_emulator import TelegramEmulator
-from tests.telegram_bot.conftest import BotProcess, bot_env, new_chat_id, start_bot
+from tests.support.databases import redis_url
+from tests.support.telegram import new_chat_id
 
 #: Not the package stack's database (5): this stack runs with the production default window.
 REDIS_DB = dbs.BURST

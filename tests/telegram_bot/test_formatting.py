@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from parley_testkit.telegram_emulator import ApiError, parse_html
 from telegram_bot.formatting import html_to_plain, sent_length, split_html, split_plain, to_telegram_html
-from tests.support.telegram_emulator import ApiError, parse_html
 
 
 @pytest.mark.parametrize(

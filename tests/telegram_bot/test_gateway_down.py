@@ -7,13 +7,14 @@ import sqlite3
 from pathlib import Path
 
 from gateway.app import create_app
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import UvicornThread
+from parley_testkit.stack import Stack
+from parley_testkit.telegram_bot import bot_env, start_bot
+from parley_testkit.telegram_emulator import TelegramEmulator
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import UvicornThread
-from tests.support.stack import Stack
-from tests.support.telegram_emulator import TelegramEmulator
-from tests.telegram_bot.conftest import bot_env, new_chat_id, start_bot
+from tests.support.databases import redis_url
+from tests.support.telegram import new_chat_id
 
 
 def test_a_message_sent_while_the_gateway_is_down_is_answered_later(

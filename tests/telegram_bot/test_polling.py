@@ -8,14 +8,15 @@ import re
 import sqlite3
 from pathlib import Path
 
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import Stack
+from parley_testkit.telegram_bot import BotProcess, bot_env, start_bot
+from parley_testkit.telegram_emulator import TelegramEmulator
 from telegram_bot.texts import THROTTLED
-from tests.conftest import redis_url
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import wait_until
-from tests.support.stack import Stack
-from tests.support.telegram_emulator import TelegramEmulator
-from tests.telegram_bot.conftest import BotProcess, bot_env, new_chat_id, start_bot
+from tests.support.databases import redis_url
+from tests.support.telegram import new_chat_id
 
 
 def test_a_customer_message_gets_exactly_one_answer_as_a_reply(

@@ -8,13 +8,14 @@ from pathlib import Path
 import redis
 
 from parley_contract.names import reply_stream
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import Stack
+from parley_testkit.telegram_bot import bot_env, start_bot
+from parley_testkit.telegram_emulator import TelegramEmulator
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import wait_until
-from tests.support.stack import Stack
-from tests.support.telegram_emulator import TelegramEmulator
-from tests.telegram_bot.conftest import bot_env, new_chat_id, start_bot
+from tests.support.databases import redis_url
+from tests.support.telegram import new_chat_id
 
 
 def _stream_length() -> int:

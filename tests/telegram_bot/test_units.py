@@ -16,16 +16,16 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from parley_contract.schemas import ReplyEvent, TaskStatus
+from parley_testkit.telegram_emulator import TelegramEmulator
 from telegram_bot.delivery import ReplyDelivery
 from telegram_bot.sender import Sender
 from telegram_bot.settings import BotSettings
 from telegram_bot.store import ReplyTarget, Store
 from telegram_bot.typing_indicator import TypingIndicator
-from tests.conftest import redis_url
 from tests.support import redis_dbs as dbs
+from tests.support.databases import redis_url
 from tests.support.env_example import SHARED_ADAPTER_NAMES, env_example_names, expected_of, read_documented
-from tests.support.telegram_emulator import TelegramEmulator
-from tests.telegram_bot.conftest import new_chat_id
+from tests.support.telegram import new_chat_id
 
 REDIS = redis_url(dbs.TELEGRAM_UNITS)
 

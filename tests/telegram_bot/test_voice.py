@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import redis_url
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import Stack
+from parley_testkit.telegram_bot import bot_env, start_bot
+from parley_testkit.telegram_emulator import TelegramEmulator
 from tests.support import redis_dbs as dbs
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.stack import Stack
-from tests.support.telegram_emulator import TelegramEmulator
-from tests.telegram_bot.conftest import bot_env, new_chat_id, start_bot
+from tests.support.databases import redis_url
+from tests.support.telegram import new_chat_id
 
 OGG = b"OggS\x00\x02" + bytes(range(256)) * 8
 

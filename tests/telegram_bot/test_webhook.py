@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.stack import Stack
-from tests.support.telegram_emulator import TelegramEmulator
-from tests.telegram_bot.conftest import BotProcess, new_chat_id, start_bot, webhook_env
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.stack import Stack
+from parley_testkit.telegram_bot import BotProcess, start_bot
+from parley_testkit.telegram_emulator import TelegramEmulator
+from tests.support.telegram import new_chat_id, webhook_env
 
 SECRET = "s3cret_webhook-token"
 

@@ -13,12 +13,12 @@ import pytest
 import redis
 from pydantic import ValidationError
 
-from tests.conftest import redis_url
+from parley_testkit.servers import free_port, wait_until
+from parley_testkit.wazzup_emulator import WazzupEmulator
 from tests.support import redis_dbs as dbs
+from tests.support.databases import redis_url
 from tests.support.env_example import SHARED_ADAPTER_NAMES, env_example_names, expected_of, read_documented
-from tests.support.servers import free_port, wait_until
-from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import WEBHOOK_SECRET, Adapter, inbound_entries, new_chat
+from tests.support.whatsapp import WEBHOOK_SECRET, Adapter, inbound_entries, new_chat
 from whatsapp_adapter import keys
 from whatsapp_adapter.app import create_app
 from whatsapp_adapter.settings import WhatsAppSettings

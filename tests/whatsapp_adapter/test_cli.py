@@ -7,9 +7,9 @@ import os
 import subprocess
 import sys
 
-from tests.support.servers import ROOT
-from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import WEBHOOK_SECRET, Adapter
+from parley_testkit.servers import ROOT
+from parley_testkit.wazzup_emulator import WazzupEmulator
+from tests.support.whatsapp import WEBHOOK_SECRET, Adapter
 
 
 def cli(adapter: Adapter, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -8,12 +8,12 @@ import httpx
 import pytest
 import redis
 
-from tests.support.fake_llm import FakeLLM, Rule
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import Stack
+from parley_testkit.wazzup_emulator import WazzupEmulator
 from tests.support.fake_stt import FakeSpeechToText
-from tests.support.servers import wait_until
-from tests.support.stack import Stack
-from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import Adapter, handed_over, new_chat, restart_gateway
+from tests.support.whatsapp import Adapter, handed_over, new_chat, restart_gateway
 from whatsapp_adapter import keys
 from whatsapp_adapter.settings import WhatsAppSettings
 

@@ -9,10 +9,10 @@ import signal
 import pytest
 import redis
 
-from tests.support.servers import wait_until
-from tests.support.stack import Stack
-from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import Adapter, handed_over, new_chat, restart_gateway
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import Stack
+from parley_testkit.wazzup_emulator import WazzupEmulator
+from tests.support.whatsapp import Adapter, handed_over, new_chat, restart_gateway
 from whatsapp_adapter import keys
 
 pytestmark = pytest.mark.fault

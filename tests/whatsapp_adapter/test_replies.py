@@ -8,10 +8,10 @@ import re
 
 import redis
 
-from tests.support.fake_llm import FakeLLM, Rule
-from tests.support.servers import wait_until
-from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import Adapter, new_chat, reply_events, stream_entries
+from parley_testkit.fake_llm import FakeLLM, Rule
+from parley_testkit.servers import wait_until
+from parley_testkit.wazzup_emulator import WazzupEmulator
+from tests.support.whatsapp import Adapter, new_chat, reply_events, stream_entries
 from whatsapp_adapter import keys
 from whatsapp_adapter.settings import WhatsAppSettings
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support.servers import wait_until
-from tests.support.stack import Stack
-from tests.support.wazzup_emulator import WazzupEmulator
-from tests.whatsapp_adapter.conftest import Adapter, handed_over, new_chat, reply_events
+from parley_testkit.servers import wait_until
+from parley_testkit.stack import Stack
+from parley_testkit.wazzup_emulator import WazzupEmulator
+from tests.support.whatsapp import Adapter, handed_over, new_chat, reply_events
 
 
 def test_an_answer_made_while_the_adapter_was_down_is_delivered_once_after_it_returns(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.servers import wait_until
-from tests.support.wazzup_emulator import WazzupEmulator
+from parley_testkit.servers import wait_until
+from parley_testkit.wazzup_emulator import WazzupEmulator
 from whatsapp_adapter.settings import WhatsAppSettings
 from whatsapp_adapter.wazzup_client import (
     SendResult,

@@ -1,0 +1,35 @@
+"""Helpers of the Telegram bot tests (tests/telegram_bot/): chat ids, a webhook bot's environment."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from parley_testkit.servers import free_port
+from parley_testkit.stack import Stack
+from parley_testkit.telegram_bot import bot_env
+from parley_testkit.telegram_emulator import TelegramEmulator
+from tests.support import redis_dbs as dbs
+from tests.support.databases import redis_url
+
+_chat_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 1)
+
+
+def new_chat_id() -> int:
+    return next(_chat_ids)
+
+
+def webhook_env(tg_stack: Stack, emulator: TelegramEmulator, secret: str) -> dict[str, Any]:
+    port = free_port()
+    return bot_env(
+        stack_url=tg_stack.url,
+        redis=redis_url(dbs.TELEGRAM),
+        emulator=emulator,
+        TELEGRAM_MODE="webhook",
+        TELEGRAM_WEBHOOK_HOST="127.0.0.1",
+        TELEGRAM_WEBHOOK_PORT=str(port),
+        TELEGRAM_WEBHOOK_PATH="/telegram/webhook",
+        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        TELEGRAM_WEBHOOK_SECRET=secret,
+    )
