@@ -27,6 +27,7 @@ from ai_worker.llm.resilient import ResilientLLM
 from ai_worker.metrics import observe_answer, observed_job
 from ai_worker.output_guard import check_answer
 from ai_worker.prompt import build_messages, instructions_for
+from ai_worker.retrieval.bridge import english_terms
 from ai_worker.retrieval.store import Hit
 from ai_worker.token_stream import TokenPublisher
 from parley_contract.logging import request_id_var
@@ -38,6 +39,7 @@ from parley_contract.schemas import (
     TaskClaim,
     TaskCompletion,
     TaskFailure,
+    TenantSettings,
     Timings,
 )
 
@@ -151,26 +153,44 @@ def _legacy_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, *,
     return Answer(text=text, path="generated", hits=retrieval.hits)
 
 
-def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, *, timings: Timings) -> Answer:
-    question = Question(
+def _question(rt: runtime.Runtime, claim: TaskClaim) -> Question:
+    # The message's own language; the contact's stored one when it is too short to tell.
+    language = detect_language(claim.text, fallback=claim.language)
+    # The bundled embedder reads English only; a model of the operator's choice is trusted in any script.
+    reads = bool(rt.settings.embedding_model) or mostly_latin(claim.text)
+    return Question(
         tenant_id=claim.tenant_id,
         text=claim.text,
-        # The message's own language; the contact's stored one when it is too short to tell.
-        language=detect_language(claim.text, fallback=claim.language),
+        language=language,
         settings=claim.settings,
         history=tuple(claim.history),
+        bridge=() if reads else english_terms(claim.text, language=language),
     )
 
+
+def _composes(rt: runtime.Runtime, settings: TenantSettings) -> bool:
+    """Whether the model writes the answer from the excerpts (ANSWER_GENERATION)."""
+    mode = rt.settings.answer_generation
+    if mode != "auto":
+        return mode == "model"
+    try:
+        return rt.llm_for(settings).composes_answers
+    except LLMError:
+        return True  # no model loaded: asking it reports why, as a failed task, as before
+
+
+def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, *, timings: Timings) -> Answer:
+    question = _question(rt, claim)
+
     def retrieve(q: Question) -> list[Hit]:
-        retrieval = rt.retriever.search(q.tenant_id, q.text, q.settings.top_k)
+        retrieval = rt.retriever.search(q.tenant_id, q.search_text, q.settings.top_k, dense_query=q.dense_text)
         timings.retrieval_ms = round(retrieval.took_ms, 1)
         return retrieval.hits
 
     def relevance(q: Question, hits: list[Hit]) -> list[float]:
-        embedding = rt.store.embedder.embed([q.text])[0]
+        embedding = rt.store.embedder.embed([q.dense_text])[0]
         similarity = rt.store.similarities(q.tenant_id, embedding, [h.chunk_id for h in hits])
-        # The bundled embedder reads English only; a model of the operator's choice is trusted in any script.
-        reads = bool(rt.settings.embedding_model) or mostly_latin(q.text)
+        reads = bool(rt.settings.embedding_model) or bool(q.bridge) or mostly_latin(q.text)
         return similarity_relevance(q, hits, similarity, dense_reads_question=reads)
 
     def generate(q: Question, hits: list[Hit]) -> str:
@@ -184,7 +204,7 @@ def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, 
         question,
         responders_before=rt.responders(),
         retrieve=retrieve,
-        generate=generate,
+        generate=generate if _composes(rt, claim.settings) else None,
         relevance=relevance,
         thresholds=thresholds,
         # What the conversation already said may be repeated: the customer's words, and answers checked when sent.

@@ -223,6 +223,9 @@ ABSTENTIONS = (
     "не нашел",
     "не нашла",
     "у нас нет",
+    # the catalog's "not in our catalog" (ai_worker/catalog/templates.py "unknown")
+    "нет в нашем каталоге",
+    "غير موجود في كتالوجنا",
 )
 
 
@@ -424,7 +427,7 @@ def run_benchmark(
     selections: dict[str, list[LabelledQuestion]], *, pipelines: Sequence[str] = PIPELINES, verbose: bool = True
 ) -> list[Result]:
     """Every selected question of every knowledge base through each pipeline, on one stack."""
-    from tests.support.stack import running_stack
+    from parley_testkit.stack import running_stack
 
     results: list[Result] = []
     with (
@@ -433,7 +436,7 @@ def run_benchmark(
             name="bench-answers",
             workdir=directory,
             redis_url=redis_url(),
-            worker_env={"ANSWER_PIPELINE": pipelines[0]},
+            worker_env={"ANSWER_PIPELINE": pipelines[0], "ANSWER_GENERATION": "auto"},
         ) as stack,
     ):
         tenants = {kb: new_kb_tenant(stack, KNOWLEDGE_BASES[kb][0]) for kb in selections}

@@ -220,6 +220,9 @@ def start_stack(
         "WORKER_TOKEN": TOKENS["worker"],
         "CHROMA_PATH": str(workdir / "chroma"),
         "LLM_THREADS": "2",
+        # The channel, streaming and guard tests exercise a model writing the answer; the answer
+        # benchmark and its CI slice (bench/answers.py) run the product's default, `auto`.
+        "ANSWER_GENERATION": "model",
         **(worker_env or {}),
     }
     return Stack(name=name, workdir=workdir, settings=settings, gateway=gateway, worker_env=env)

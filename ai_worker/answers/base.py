@@ -21,6 +21,19 @@ class Question:
     language: str
     settings: TenantSettings
     history: tuple[HistoryTurn, ...] = ()
+    #: For a question the embedder cannot read, its terms with their English words
+    #: (`retrieval.bridge.english_terms`); empty otherwise.
+    bridge: tuple[str, ...] = ()
+
+    @property
+    def search_text(self) -> str:
+        """What the knowledge base is searched by: the question, and its bridge if any."""
+        return "\n".join([self.text, *self.bridge])
+
+    @property
+    def dense_text(self) -> str:
+        """What the embedder reads: the bridge's words when there is one, else the question."""
+        return " ".join(self.bridge) if self.bridge else self.text
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
 import Stemmer
 
@@ -60,10 +61,31 @@ def keywords(text: str) -> set[str]:
     return found
 
 
+#: What a question asks for: each item one word, as a set of the stems that say it (a word of an
+#: Arabic or Russian question is the English words its bridge gives it, any one of which will do).
+Terms = list[frozenset[str]]
+
+
+def terms_of(question: str, bridge: Sequence[str] = ()) -> Terms:
+    """The question's keywords one per term, or with a bridge (`retrieval.bridge.english_terms`)
+    its terms, plus the keywords both share (a product name written in Latin letters)."""
+    if not bridge:
+        return [frozenset({word}) for word in sorted(keywords(question))]
+    found = [frozenset(keywords(term)) for term in bridge]
+    return [term for term in dict.fromkeys(found) if term]
+
+
+def covered(terms: Terms, text: str) -> float:
+    """Share of the terms `text` says (0 when there are none)."""
+    if not terms:
+        return 0.0
+    present = keywords(text)
+    return sum(bool(term & present) for term in terms) / len(terms)
+
+
 def coverage(question: str, text: str) -> float:
     """Share of the question's keywords found in `text` (0 when the question has none)."""
-    asked = keywords(question)
-    return len(asked & keywords(text)) / len(asked) if asked else 0.0
+    return covered(terms_of(question), text)
 
 
 def sentences(excerpt: str) -> list[str]:
@@ -79,14 +101,14 @@ def sentences(excerpt: str) -> list[str]:
     return found
 
 
-def best_sentences(*, question: str, excerpt: str, limit: int = MAX_SENTENCES) -> list[str]:
-    """Up to `limit` sentences sharing the most keywords with the question, in the excerpt's order.
+def best_sentences(*, question: str | Terms, excerpt: str, limit: int = MAX_SENTENCES) -> list[str]:
+    """Up to `limit` sentences saying the most of the question's terms, in the excerpt's order.
 
     With no shared keyword at all (another language than the excerpt's), the excerpt's opening
     sentences: retrieval judged the excerpt relevant, its start is the likeliest answer."""
     candidates = sentences(excerpt)
-    asked = keywords(question)
-    scored = [(len(asked & keywords(s)), i) for i, s in enumerate(candidates)]
+    asked = terms_of(question) if isinstance(question, str) else question
+    scored = [(_said(asked, keywords(s)), i) for i, s in enumerate(candidates)]
     best = max((score for score, _ in scored), default=0)
     if best == 0:
         return candidates[:limit]
@@ -95,7 +117,11 @@ def best_sentences(*, question: str, excerpt: str, limit: int = MAX_SENTENCES) -
     return [candidates[i] for score, i in chosen if score * 2 >= best]
 
 
-def extractive_answer(*, question: str, excerpt: str, language: str) -> str | None:
+def _said(terms: Terms, present: set[str]) -> int:
+    return sum(bool(term & present) for term in terms)
+
+
+def extractive_answer(*, question: str | Terms, excerpt: str, language: str) -> str | None:
     """The lead-in and the best sentences, or None when the excerpt has no sentence to quote."""
     picked = best_sentences(question=question, excerpt=excerpt)
     quoted: list[str] = []

@@ -228,6 +228,21 @@ def unknown_name(text: str, index: NameIndex) -> str:
     return ""
 
 
+def unknown_beside_name(text: str, index: NameIndex) -> str:
+    """A capitalised word no product, category or attribute has, right in front of a word of the
+    catalog's names ("the Stockholm bunk bed", "the Milano leather recliner"): a product the catalog
+    lacks, named with words of one it has. A stray name elsewhere ("thanks, Ahmed") is not one."""
+    for sentence in re.split(r"[.?!؟\n]+", text):
+        tokens = re.findall(r"\w+", sentence)
+        for position, token in enumerate(tokens):
+            word = fold(token)
+            if index.known_word(word) or index.known_word(word.rstrip("s")):
+                continue
+            if _capitalised(tokens, position) and _modifier(tokens, position, index):
+                return _phrase(tokens[position:])
+    return ""
+
+
 def _capitalised(tokens: list[str], position: int) -> bool:
     # Capitalised inside a sentence, not an acronym ("AED", "UAE") nor a short word.
     token = tokens[position]
@@ -313,7 +328,9 @@ def match(text: str, products: Sequence[ProductRow], *, listing: bool = False, i
     scores = index.scores(question_words)
     named = by_name(scores)
     if named:
-        return Match("name", named)
+        stranger = unknown_beside_name(text, index)
+        # "the Milano leather recliner": the words it shares with the Najd Leather Recliner do not make it one.
+        return Match("unknown", named[:3], named=stranger) if stranger else Match("name", named)
     max_price, min_price = price_bounds(text)
     unknown = unknown_name(text, index)
     if unknown:

@@ -37,6 +37,12 @@ class LLMTimeout(LLMError):
 class LLMProvider(Protocol):
     name: str
 
+    @property
+    def composes_answers(self) -> bool:
+        """Whether what it writes from excerpts is worth sending (after the grounding check). The bundled
+        270M model's is not: with ANSWER_GENERATION=auto the business's own sentences are quoted instead."""
+        ...
+
     def stream(
         self,
         messages: list[ChatMessage],

@@ -47,6 +47,7 @@ def transcript_prompt(messages: list[ChatMessage]) -> str:
 
 class LlamaCppProvider:
     name = "llamacpp"
+    composes_answers = False
 
     def __init__(
         self,

@@ -37,6 +37,7 @@ class _DeadlineStream(httpx.SyncByteStream):
 
 class OpenAICompatibleProvider:
     name = "openai"
+    composes_answers = True
 
     def __init__(
         self,

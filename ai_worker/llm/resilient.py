@@ -63,6 +63,11 @@ class ResilientLLM:
             for p in self.providers
         }
 
+    @property
+    def composes_answers(self) -> bool:
+        """The lead provider's: it is the one that answers while it works."""
+        return self.providers[0].composes_answers
+
     def arranged(self, *, lead: str | None, model: str | None) -> ResilientLLM:
         """This chain for one tenant: the provider named `lead` first (LLMError if this worker did not
         load it), and `model` asked of the hosted OpenAI-compatible providers. Circuit breakers are shared."""

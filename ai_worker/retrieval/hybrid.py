@@ -67,10 +67,14 @@ class HybridRetriever:
         self._version_of = version_of
         self._candidates = candidates
 
-    def search(self, tenant_id: str, query: str, top_k: int, *, dense_only: bool = False) -> RetrievalResult:
+    def search(
+        self, tenant_id: str, query: str, top_k: int, *, dense_only: bool = False, dense_query: str | None = None
+    ) -> RetrievalResult:
+        """The best `top_k` chunks for `query`; `dense_query`, when given, is what the embedder reads
+        instead (the English bridge of a question it cannot read)."""
         started = time.perf_counter()
         n = max(self._candidates, top_k)
-        embedding = self._store.embedder.embed([query])[0]
+        embedding = self._store.embedder.embed([dense_query or query])[0]
         dense = self._store.dense_search(tenant_id, embedding, n)
         if dense_only:
             return RetrievalResult(hits=dense[:top_k], took_ms=(time.perf_counter() - started) * 1000)

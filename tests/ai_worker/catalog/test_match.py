@@ -100,3 +100,22 @@ def test_not_about_a_product(question: str, products: list[ProductRow]) -> None:
 
 def test_an_empty_catalog_matches_nothing() -> None:
     assert match("price of DO-ARM-2048", []).kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("question", "named", "closest"),
+    [
+        ("how much is the Milano leather recliner", "Milano leather recliner", "DO-ARM-2048"),
+        ("do you have the Stockholm bunk bed in stock", "Stockholm bunk bed", "DO-KID-9102"),
+    ],
+)
+def test_an_unknown_name_in_front_of_known_words_is_not_their_product(
+    question: str, named: str, closest: str, products: list[ProductRow]
+) -> None:
+    found = match(question, products)
+    assert (found.kind, found.named) == ("unknown", named)
+    assert closest in [p.sku for p in found.products]
+
+
+def test_a_stray_capitalised_word_does_not_unname_the_product(products: list[ProductRow]) -> None:
+    assert _skus("Is the Najd recliner in stock? Thanks, Ahmed", products) == ("name", ["DO-ARM-2048"])
