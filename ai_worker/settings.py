@@ -80,12 +80,11 @@ class WorkerSettings(ServiceSettings):
     #: answered 3 of 14 sample-KB policy questions right, quotes 15 of 15); `model` always the model
     #: (checked); `quote` never.
     answer_generation: Literal["auto", "model", "quote"] = "auto"
-    #: Relevance of the best excerpt (the geometric mean of its cosine similarity to the question and
-    #: the share of the question's words it holds; an exact code match counts as 1) under which
-    #: nothing is relevant: the honest fallback, no model call.
-    answer_min_relevance: float = Field(default=0.45, ge=-1, le=1)
+    #: Cosine similarity (bundled MiniLM; for an Arabic or Russian question, of its English bridge
+    #: words) of the question to its best excerpt under which nothing is relevant: the honest
+    #: fallback, no model call (an exact code match counts as 1).
+    answer_min_relevance: float = Field(default=0.35, ge=-1, le=1)
     #: The business's sentences are quoted (instead of a generated answer that failed the grounding
-    #: check, or instead of the bundled model's) only from an excerpt at least this relevant; otherwise
-    #: the fallback. Tuned on the two benchmark businesses (0.40: 124, 0.45: 126, 0.50: 127, 0.55: 110
-    #: of 170 policy and unanswerable questions right); 0.45 keeps more answers for the same score.
+    #: check, or instead of the bundled model's) only from an excerpt at least this relevant;
+    #: otherwise the fallback.
     answer_min_extractive_relevance: float = Field(default=0.45, ge=-1, le=1)

@@ -4,7 +4,6 @@ extractive → the honest fallback. DESIGN.md, "How an answer is made"."""
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -54,20 +53,12 @@ def similarity_relevance(
     share of the question's words in the hit stands in for the similarity."""
     codes = [c.lower() for c in identifiers(question.text)]
     terms = question_terms(question)
-    scores = []
-    for h in hits:
-        share = covered(terms, h.text)
-        if codes and all(c in h.text.lower() for c in codes):
-            scores.append(1.0)
-        elif dense_reads_question:
-            # Meaning and words together: a neighbour close in meaning that lacks the question's words
-            # (the weather in Dubai against Dubai's delivery slots) scores low, as does a chunk sharing
-            # words by chance. On both benchmark businesses: 126 of 170 policy and unanswerable
-            # questions right against 93 with the cosine alone (docs/BENCHMARKS.md, "Answers").
-            scores.append(math.sqrt(max(similarity.get(h.chunk_id, 0.0), 0.0) * share))
-        else:
-            scores.append(share)
-    return scores
+    return [
+        1.0
+        if codes and all(c in h.text.lower() for c in codes)
+        else (similarity.get(h.chunk_id, 0.0) if dense_reads_question else covered(terms, h.text))
+        for h in hits
+    ]
 
 
 def mostly_latin(text: str) -> bool:
