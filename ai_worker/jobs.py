@@ -156,8 +156,7 @@ def _legacy_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, *,
 def _question(rt: runtime.Runtime, claim: TaskClaim) -> Question:
     # The message's own language; the contact's stored one when it is too short to tell.
     language = detect_language(claim.text, fallback=claim.language)
-    # The bundled embedder reads English only; a model of the operator's choice is trusted in any script.
-    reads = bool(rt.settings.embedding_model) or mostly_latin(claim.text)
+    reads = _embedder_reads(rt, claim.text)
     return Question(
         tenant_id=claim.tenant_id,
         text=claim.text,
@@ -166,6 +165,11 @@ def _question(rt: runtime.Runtime, claim: TaskClaim) -> Question:
         history=tuple(claim.history),
         bridge=() if reads else english_terms(claim.text, language=language),
     )
+
+
+def _embedder_reads(rt: runtime.Runtime, text: str) -> bool:
+    # The bundled embedder reads English only; a model of the operator's choice is trusted in any script.
+    return bool(rt.settings.embedding_model) or mostly_latin(text)
 
 
 def _composes(rt: runtime.Runtime, settings: TenantSettings) -> bool:
@@ -190,7 +194,7 @@ def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, 
     def relevance(q: Question, hits: list[Hit]) -> list[float]:
         embedding = rt.store.embedder.embed([q.dense_text])[0]
         similarity = rt.store.similarities(q.tenant_id, embedding, [h.chunk_id for h in hits])
-        reads = bool(rt.settings.embedding_model) or bool(q.bridge) or mostly_latin(q.text)
+        reads = bool(q.bridge) or _embedder_reads(rt, q.text)
         return similarity_relevance(q, hits, similarity, dense_reads_question=reads)
 
     def generate(q: Question, hits: list[Hit]) -> str:

@@ -67,8 +67,8 @@ Terms = list[frozenset[str]]
 
 
 def terms_of(question: str, bridge: Sequence[str] = ()) -> Terms:
-    """The question's keywords one per term, or with a bridge (`retrieval.bridge.english_terms`)
-    its terms, plus the keywords both share (a product name written in Latin letters)."""
+    """The question's keywords one per term, or, with a bridge (`retrieval.bridge.english_terms`),
+    the keywords of each of its terms."""
     if not bridge:
         return [frozenset({word}) for word in sorted(keywords(question))]
     found = [frozenset(keywords(term)) for term in bridge]
@@ -77,10 +77,11 @@ def terms_of(question: str, bridge: Sequence[str] = ()) -> Terms:
 
 def covered(terms: Terms, text: str) -> float:
     """Share of the terms `text` says (0 when there are none)."""
-    if not terms:
-        return 0.0
-    present = keywords(text)
-    return sum(bool(term & present) for term in terms) / len(terms)
+    return _said(terms, keywords(text)) / len(terms) if terms else 0.0
+
+
+def _said(terms: Terms, present: set[str]) -> int:
+    return sum(bool(term & present) for term in terms)
 
 
 def coverage(question: str, text: str) -> float:
@@ -115,10 +116,6 @@ def best_sentences(*, question: str | Terms, excerpt: str, limit: int = MAX_SENT
     # Sentences far weaker than the best one are noise next to it.
     chosen = sorted(sorted(scored, key=lambda pair: (-pair[0], pair[1]))[:limit], key=lambda pair: pair[1])
     return [candidates[i] for score, i in chosen if score * 2 >= best]
-
-
-def _said(terms: Terms, present: set[str]) -> int:
-    return sum(bool(term & present) for term in terms)
 
 
 def extractive_answer(*, question: str | Terms, excerpt: str, language: str) -> str | None:

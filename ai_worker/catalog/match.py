@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -219,12 +219,9 @@ def by_name(scores: list[tuple[float, bool, ProductRow]]) -> list[ProductRow]:
 def unknown_name(text: str, index: NameIndex) -> str:
     """A word no product, category or attribute has, used as a product's name: capitalised inside
     the sentence ("the Oslo table"), or a Latin word in front of catalog words ("the oslo oak table")."""
-    for sentence in re.split(r"[.?!؟\n]+", text):
-        tokens = re.findall(r"\w+", sentence)
-        for position, token in enumerate(tokens):
-            unknown = not index.known_word(fold(token).rstrip("s")) and not index.known_word(fold(token))
-            if unknown and (_capitalised(tokens, position) or _modifier(tokens, position, index)):
-                return _phrase(tokens[position:])
+    for tokens, position in _unknown_words(text, index):
+        if _capitalised(tokens, position) or _modifier(tokens, position, index):
+            return _phrase(tokens[position:])
     return ""
 
 
@@ -232,15 +229,19 @@ def unknown_beside_name(text: str, index: NameIndex) -> str:
     """A capitalised word no product, category or attribute has, right in front of a word of the
     catalog's names ("the Stockholm bunk bed", "the Milano leather recliner"): a product the catalog
     lacks, named with words of one it has. A stray name elsewhere ("thanks, Ahmed") is not one."""
+    for tokens, position in _unknown_words(text, index):
+        if _capitalised(tokens, position) and _modifier(tokens, position, index):
+            return _phrase(tokens[position:])
+    return ""
+
+
+def _unknown_words(text: str, index: NameIndex) -> Iterator[tuple[list[str], int]]:
+    """Each word of `text` the catalog does not know, as (its sentence's tokens, its position)."""
     for sentence in re.split(r"[.?!؟\n]+", text):
         tokens = re.findall(r"\w+", sentence)
         for position, token in enumerate(tokens):
-            word = fold(token)
-            if index.known_word(word) or index.known_word(word.rstrip("s")):
-                continue
-            if _capitalised(tokens, position) and _modifier(tokens, position, index):
-                return _phrase(tokens[position:])
-    return ""
+            if not index.known_word(fold(token).rstrip("s")) and not index.known_word(fold(token)):
+                yield tokens, position
 
 
 def _capitalised(tokens: list[str], position: int) -> bool:
