@@ -7,10 +7,13 @@ an unreachable gateway makes a job raise (RQ then retries it).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterator
 from typing import Any
+
+import numpy as np
 
 from ai_worker import runtime
 from ai_worker.answers.base import Answer, Question
@@ -27,7 +30,7 @@ from ai_worker.llm.resilient import ResilientLLM
 from ai_worker.metrics import observe_answer, observed_job
 from ai_worker.output_guard import check_answer
 from ai_worker.prompt import build_messages, instructions_for
-from ai_worker.retrieval.bridge import english_terms
+from ai_worker.retrieval.bridge import english_terms, unglossed_words
 from ai_worker.retrieval.store import Hit
 from ai_worker.token_stream import TokenPublisher
 from parley_contract.logging import request_id_var
@@ -164,6 +167,7 @@ def _question(rt: runtime.Runtime, claim: TaskClaim) -> Question:
         settings=claim.settings,
         history=tuple(claim.history),
         bridge=() if reads else english_terms(claim.text, language=language),
+        unbridged=() if reads else unglossed_words(claim.text, language=language),
     )
 
 
@@ -191,11 +195,16 @@ def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, 
         timings.retrieval_ms = round(retrieval.took_ms, 1)
         return retrieval.hits
 
+    reads = bool(question.bridge) or _embedder_reads(rt, question.text)
+    embedded = functools.cache(lambda: rt.store.embedder.embed([question.dense_text])[0])
+
     def relevance(q: Question, hits: list[Hit]) -> list[float]:
-        embedding = rt.store.embedder.embed([q.dense_text])[0]
-        similarity = rt.store.similarities(q.tenant_id, embedding, [h.chunk_id for h in hits])
-        reads = bool(q.bridge) or _embedder_reads(rt, q.text)
+        similarity = rt.store.similarities(q.tenant_id, embedded(), [h.chunk_id for h in hits])
         return similarity_relevance(q, hits, similarity, dense_reads_question=reads)
+
+    def similar(q: Question, sentences: list[str]) -> list[float]:
+        vectors = np.asarray(rt.store.embedder.embed(sentences), dtype=np.float32)
+        return [float(v) for v in vectors @ np.asarray(embedded(), dtype=np.float32)]
 
     def generate(q: Question, hits: list[Hit]) -> str:
         return _generate(rt, claim, lease, hits, timings=timings)
@@ -210,6 +219,7 @@ def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, 
         retrieve=retrieve,
         generate=generate if _composes(rt, claim.settings) else None,
         relevance=relevance,
+        similar=similar if reads else None,
         thresholds=thresholds,
         # What the conversation already said may be repeated: the customer's words, and answers checked when sent.
         known=[claim.settings.business_name, *(turn.text for turn in claim.history)],

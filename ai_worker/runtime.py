@@ -18,6 +18,7 @@ from filelock import FileLock, Timeout
 from redis import Redis
 
 from ai_worker.answers.base import Responder
+from ai_worker.answers.personal import PrivateResponder
 from ai_worker.gateway_client import GatewayClient
 from ai_worker.knowledge_cache import KnowledgeCache, knowledge_version
 from ai_worker.language import detector
@@ -84,13 +85,19 @@ class Runtime:
         return self._products.get(tenant_id)
 
     def responders(self) -> list[Responder]:
-        """Catalog, then curated answers (DESIGN.md "How an answer is made"), built once per process."""
+        """A private request (own records, others' data), the catalog, then curated answers (DESIGN.md
+        "How an answer is made"), built once per process."""
         if self._responders is None:
             # Imported here: both modules reach back to this one for the runtime's type and caches.
             from ai_worker.catalog.responder import CatalogResponder
             from ai_worker.curated.responder import curated_responder
 
-            self._responders = [CatalogResponder(products_for=self.products_for), curated_responder(self)]
+            # A private request first: "when will my Marsa sofa arrive" is not a question about the Marsa sofa.
+            self._responders = [
+                PrivateResponder(),
+                CatalogResponder(products_for=self.products_for),
+                curated_responder(self),
+            ]
         return self._responders
 
     def require_llm(self) -> LLMProvider:

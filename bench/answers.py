@@ -187,6 +187,8 @@ ABSTENTIONS = (
     "cannot help",
     "can't check",
     "cannot check",
+    "can't share",
+    "cannot share",
     # ar
     "لا أملك",
     "ليس لدي",
@@ -215,6 +217,7 @@ ABSTENTIONS = (
     "коллег",
     "не могу ответить",
     "не могу проверить",
+    "не могу сообщ",
     "не продаём",
     "не продаем",
     "нет такого",

@@ -24,6 +24,9 @@ class Question:
     #: For a question the embedder cannot read, its terms with their English words
     #: (`retrieval.bridge.english_terms`); empty otherwise.
     bridge: tuple[str, ...] = ()
+    #: Words of such a question the bridge has no English for (`retrieval.bridge.unglossed_words`):
+    #: still asked about, so an excerpt that says none of them does not answer the question.
+    unbridged: tuple[str, ...] = ()
 
     @property
     def search_text(self) -> str:

@@ -1,15 +1,17 @@
-"""The extractive answer: the sentences of the best excerpt that best match the question.
+"""The extractive answer: the business's own sentences that best answer the question.
 
-Used when a generated answer failed the grounding check: the customer still gets the business's
-own words, after a lead-in in their language, instead of what the model made up. Overlap of
-stemmed keywords is enough here: retrieval already picked the excerpt.
+Used when no model writes the answer, or a generated answer failed the grounding check: the
+customer gets the business's own words after a lead-in in their language. A sentence is chosen for
+its closeness in meaning to the question (the embedder's cosine, when the caller has one) and the
+share of the question's stemmed keywords it says, from any of the retrieved excerpts.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import Stemmer
 
@@ -21,6 +23,13 @@ MAX_SENTENCES = 3
 MAX_CHARS = 600
 
 _SENTENCE_END = re.compile(r"(?<=[.!?؟…])\s+|\n+")
+_WRAPPED_LINE = re.compile(r"(?<=[^\s.!?:;])\n(?=[a-z(])")
+_DIGIT = re.compile(r"\d")
+_TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")
+#: Added to a quotable sentence's merit when it states a number.
+NUMBER_BONUS = 0.1
+#: Sentences under this share of the best one's merit are noise next to it.
+KEEP_SHARE = 0.6
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -32,6 +41,7 @@ _STOP = _vocabulary(
     "a an the is are was were be been it its this that i you we they me my your our us to of in on at for with "
     "and or but do does did can could will would should may might have has had not no yes so as by from if "
     "what which when where how who whom why there here please any some about "
+    "much many whats often hi hello tell know want need like u ur r "
     "и в во на с со к по за из у о об от до не да нет это я вы мы вас нас мне ли а но как что где когда "
     "و في من على إلى الى عن مع هل نعم لا أن ان هذا هذه ما كم متى أين كيف"
 )
@@ -90,42 +100,99 @@ def coverage(question: str, text: str) -> float:
 
 
 def sentences(excerpt: str) -> list[str]:
-    """The excerpt's sentences, without Markdown headings and list bullets' marks."""
+    """The excerpt's sentences, without Markdown headings and list bullets' marks. A line break
+    before a lower-case word is a PDF's wrapped line, not the end of a sentence; a Markdown table's
+    row is one sentence naming its header's columns ("Emirate: Sharjah; Delivery fee: AED 95")."""
     found = []
-    for part in _SENTENCE_END.split(excerpt):
-        part = part.strip()
-        if not part or part.startswith("#"):
-            continue
-        part = re.sub(r"^[-*•]\s+", "", part)
-        if len(_WORD.findall(part)) >= 3:
-            found.append(part)
+    for text, is_row in _blocks(excerpt):
+        parts = [text] if is_row else _SENTENCE_END.split(_WRAPPED_LINE.sub(" ", text))
+        for part in parts:
+            part = part.strip()
+            if not part or part.startswith("#"):
+                continue
+            part = re.sub(r"^[-*•]\s+", "", part)
+            if len(_WORD.findall(part)) >= 3:
+                found.append(part)
     return found
 
 
-def best_sentences(*, question: str | Terms, excerpt: str, limit: int = MAX_SENTENCES) -> list[str]:
-    """Up to `limit` sentences saying the most of the question's terms, in the excerpt's order.
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
-    With no shared keyword at all (another language than the excerpt's), the excerpt's opening
-    sentences: retrieval judged the excerpt relevant, its start is the likeliest answer."""
-    candidates = sentences(excerpt)
+
+def _blocks(text: str) -> Iterator[tuple[str, bool]]:
+    """Runs of prose, and table rows (with their column names when the header is in `text`)."""
+    lines = text.split("\n")
+    prose: list[str] = []
+    header: list[str] | None = None
+    for i, line in enumerate(lines):
+        if not line.lstrip().startswith("|"):
+            header = None
+            prose.append(line)
+            continue
+        if prose:
+            yield "\n".join(prose), False
+            prose = []
+        if _TABLE_RULE.fullmatch(line.strip()):
+            continue
+        if i + 1 < len(lines) and _TABLE_RULE.fullmatch(lines[i + 1].strip()):
+            header = _cells(line)  # the header row says nothing by itself: it names the columns
+        elif header is not None and len(_cells(line)) == len(header):
+            yield "; ".join(f"{name}: {cell}" for name, cell in zip(header, _cells(line), strict=True)) + ".", True
+        else:
+            yield line, True
+    if prose:
+        yield "\n".join(prose), False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence that may be quoted: where it comes from and how close it is to the question."""
+
+    sentence: str
+    #: Cosine similarity to the question (0 when there is no embedder to ask).
+    similarity: float = 0.0
+    #: Which excerpt it is from (an index into the caller's list).
+    source: int = 0
+
+
+def _merit(candidate: Candidate, asked: Terms) -> float:
+    # Meaning and the question's own words both count; of two such sentences the one stating a
+    # number (a fee, a number of days, an hour) is likelier the answer to a customer's question.
+    base = candidate.similarity + (_said(asked, keywords(candidate.sentence)) / len(asked) if asked else 0.0)
+    return base + NUMBER_BONUS if base > 0 and _DIGIT.search(candidate.sentence) else base
+
+
+def best_candidates(candidates: Sequence[Candidate], asked: Terms, *, limit: int = MAX_SENTENCES) -> list[Candidate]:
+    """Up to `limit` candidates most worth quoting, best first; those far weaker than the best one
+    are left out. With nothing in common with any of them (another language than the excerpts'),
+    the first ones: retrieval judged their excerpts relevant, the start is the likeliest answer."""
+    merits = [_merit(c, asked) for c in candidates]
+    best = max(merits, default=0.0)
+    if best <= 0:
+        return list(candidates[:limit])
+    ranked = sorted(range(len(candidates)), key=lambda i: (-merits[i], i))[:limit]
+    return [candidates[i] for i in ranked if merits[i] >= KEEP_SHARE * best]
+
+
+def best_sentences(*, question: str | Terms, excerpt: str, limit: int = MAX_SENTENCES) -> list[str]:
+    """Up to `limit` sentences of one excerpt saying the most of the question's terms, best first."""
     asked = terms_of(question) if isinstance(question, str) else question
-    scored = [(_said(asked, keywords(s)), i) for i, s in enumerate(candidates)]
-    best = max((score for score, _ in scored), default=0)
-    if best == 0:
-        return candidates[:limit]
-    # Sentences far weaker than the best one are noise next to it.
-    chosen = sorted(sorted(scored, key=lambda pair: (-pair[0], pair[1]))[:limit], key=lambda pair: pair[1])
-    return [candidates[i] for score, i in chosen if score * 2 >= best]
+    return [c.sentence for c in best_candidates([Candidate(s) for s in sentences(excerpt)], asked, limit=limit)]
+
+
+def quoted(picked: Sequence[str], *, language: str) -> str | None:
+    """The lead-in and the picked sentences (within MAX_CHARS), or None when there is none."""
+    kept: list[str] = []
+    for sentence in picked:
+        if kept and sum(len(s) + 1 for s in kept) + len(sentence) > MAX_CHARS:
+            break
+        kept.append(sentence)
+    if not kept:
+        return None
+    return f"{lead_in(language=language)}\n\n{' '.join(kept)}"
 
 
 def extractive_answer(*, question: str | Terms, excerpt: str, language: str) -> str | None:
-    """The lead-in and the best sentences, or None when the excerpt has no sentence to quote."""
-    picked = best_sentences(question=question, excerpt=excerpt)
-    quoted: list[str] = []
-    for sentence in picked:
-        if quoted and sum(len(s) + 1 for s in quoted) + len(sentence) > MAX_CHARS:
-            break
-        quoted.append(sentence)
-    if not quoted:
-        return None
-    return f"{lead_in(language=language)}\n\n{' '.join(quoted)}"
+    """The lead-in and the excerpt's best sentences, or None when it has no sentence to quote."""
+    return quoted(best_sentences(question=question, excerpt=excerpt), language=language)

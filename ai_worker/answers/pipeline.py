@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ai_worker.answers.base import Answer, Question, Responder
-from ai_worker.answers.extractive import Terms, covered, extractive_answer, terms_of
+from ai_worker.answers.extractive import (
+    Candidate,
+    Terms,
+    best_candidates,
+    covered,
+    keywords,
+    quoted,
+    sentences,
+    terms_of,
+)
 from ai_worker.answers.grounding import check_grounding
 from ai_worker.answers.texts import fallback_text
 from ai_worker.retrieval.hybrid import identifiers
@@ -21,6 +30,14 @@ Retrieve = Callable[[Question], list[Hit]]
 Generate = Callable[[Question, list[Hit]], str]
 #: How relevant each hit is to the question, 0..1 (fused ranks say nothing about that).
 Relevance = Callable[[Question, list[Hit]], list[float]]
+#: Each sentence's cosine similarity to the question (the embedder's), in order.
+SentenceSimilarity = Callable[[Question, list[str]], list[float]]
+
+#: A short question is answered from the excerpts only when they say at least this share of its
+#: terms (tuned on the answer benchmark, docs/BENCHMARKS.md "6. Answers").
+MIN_TERMS_FOUND = 0.5
+#: A message with more terms than this is long (a complaint, a burst): the share is not checked.
+SCOPE_MAX_TERMS = 12
 
 
 @dataclass(frozen=True)
@@ -79,11 +96,6 @@ def _from_responders(question: Question, responders: Sequence[Responder]) -> Ans
     return None
 
 
-def _extractive(question: Question, hit: Hit) -> Answer | None:
-    text = extractive_answer(question=question_terms(question), excerpt=hit.text, language=question.language)
-    return None if text is None else Answer(text=text, path="extractive", hits=[hit])
-
-
 def answer_question(
     question: Question,
     *,
@@ -92,20 +104,25 @@ def answer_question(
     generate: Generate | None,
     thresholds: Thresholds,
     relevance: Relevance = lexical_relevance,
+    similar: SentenceSimilarity | None = None,
     known: Sequence[str] = (),
 ) -> Answer:
     """The first way that can answer `question` truthfully; the fallback (needs a person) otherwise.
 
     `generate` None: no model writes the answer (one not trusted to reason over excerpts); the
     business's own sentences are quoted when an excerpt is relevant enough.
+    `similar`: the embedder's view of each excerpt sentence (None when it cannot read the question).
     `known`: texts an answer may quote besides the excerpts (the business's name)."""
     answered = _from_responders(question, responders_before)
     if answered is not None:
         return answered
     hits = retrieve(question)
-    scores = relevance(question, hits) if hits else []
-    best = max(range(len(hits)), key=lambda i: scores[i], default=None)
-    if best is None or scores[best] < thresholds.min_relevance:
+    if not hits:
+        return fallback(question)
+    candidates = _candidates(question, hits, similar)
+    # A short question is often far from a long excerpt and close to one of its sentences.
+    best = max([*relevance(question, hits), *(c.similarity for c in candidates)])
+    if best < thresholds.min_relevance or not in_scope(question, hits):
         return fallback(question)
     if generate is not None:
         generated = generate(question, hits).strip()
@@ -113,18 +130,36 @@ def answer_question(
         if verdict.ok:
             return Answer(text=generated, path="generated", hits=hits)
         log.info("the generated answer failed the grounding check (%s)", verdict.rule)
-    if scores[best] < thresholds.min_extractive_relevance:
+    if best < thresholds.min_extractive_relevance:
         return fallback(question)
-    quotable = [h for h, s in zip(hits, scores, strict=True) if s >= thresholds.min_relevance]
-    for hit in _by_words_shared(question, quotable, scores=dict(zip((h.chunk_id for h in hits), scores, strict=True))):
-        extracted = _extractive(question, hit)
-        if extracted is not None:
-            return extracted
-    return fallback(question)
+    return _extractive(question, hits, candidates) or fallback(question)
 
 
-def _by_words_shared(question: Question, hits: list[Hit], *, scores: Mapping[str, float]) -> list[Hit]:
-    # The closest excerpt by meaning is often a neighbour of the answer (cancellations next to
-    # payments); among the relevant ones, the one holding most of the question's words is quoted.
-    terms = question_terms(question)
-    return sorted(hits, key=lambda h: (covered(terms, h.text), scores[h.chunk_id]), reverse=True)
+def in_scope(question: Question, hits: list[Hit]) -> bool:
+    """Whether the excerpts say at least MIN_TERMS_FOUND of what a short question asks about.
+
+    "whats the weather in dubai tomorrow" is close in meaning to the Dubai delivery times, and the
+    excerpts say neither "weather" nor "tomorrow": the knowledge does not answer it. A long message
+    (a complaint, a burst of several) always holds words the knowledge never uses: not checked."""
+    unbridged = [frozenset(keywords(word)) for word in question.unbridged]
+    terms = [*question_terms(question), *(term for term in unbridged if term)]
+    if not terms or len(terms) > SCOPE_MAX_TERMS:
+        return True
+    return covered(terms, "\n".join(h.text for h in hits)) >= MIN_TERMS_FOUND
+
+
+def _candidates(question: Question, hits: list[Hit], similar: SentenceSimilarity | None) -> list[Candidate]:
+    found = [Candidate(sentence, source=i) for i, hit in enumerate(hits) for sentence in sentences(hit.text)]
+    if similar is None or not found:
+        return found
+    similarities = similar(question, [c.sentence for c in found])
+    return [replace(c, similarity=value) for c, value in zip(found, similarities, strict=True)]
+
+
+def _extractive(question: Question, hits: list[Hit], candidates: list[Candidate]) -> Answer | None:
+    picked = best_candidates(candidates, question_terms(question))
+    text = quoted([c.sentence for c in picked], language=question.language)
+    if text is None:
+        return None
+    sources = dict.fromkeys(c.source for c in picked if c.sentence in text)
+    return Answer(text=text, path="extractive", hits=[hits[i] for i in sources])

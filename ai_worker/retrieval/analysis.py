@@ -115,6 +115,11 @@ def _script(char: str) -> str:
 _STOPWORDS = frozenset(normalise(w) for w in (*STOPWORDS_EN, *STOPWORDS_RUSSIAN, *_STOPWORDS_AR))
 
 
+def is_stopword(normalised_word: str) -> bool:
+    """Whether a word (already `normalise`d) is a function word of English, Russian or Arabic."""
+    return normalised_word in _STOPWORDS
+
+
 _local = threading.local()
 
 

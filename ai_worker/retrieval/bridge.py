@@ -17,7 +17,7 @@ from pathlib import Path
 
 import Stemmer
 
-from ai_worker.retrieval.analysis import normalise
+from ai_worker.retrieval.analysis import is_stopword, normalise
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 _STEMMERS = {"ar": "arabic", "ru": "russian"}
@@ -108,3 +108,14 @@ def english_terms(text: str, *, language: str) -> tuple[str, ...]:
     if not terms:
         return ()
     return tuple(dict.fromkeys([*terms, *_KEPT.findall(text)]))
+
+
+def unglossed_words(text: str, *, language: str) -> tuple[str, ...]:
+    """The content words of `text` the vocabulary has no English for (normalised), in order: still
+    part of what is asked ("do you sell used cars" is not a question about selling)."""
+    entry = lexicon(language)
+    if entry is None:
+        return ()
+    words = (w for w in _WORD.findall(normalise(text)) if not _KEPT.fullmatch(w))
+    found = [w for w in words if len(w) >= 3 and not is_stopword(w) and _gloss(w, entry, language=language) is None]
+    return tuple(dict.fromkeys(found))
