@@ -213,9 +213,11 @@ def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, 
         min_relevance=rt.settings.answer_min_relevance,
         min_extractive_relevance=rt.settings.answer_min_extractive_relevance,
     )
+    before, after = rt.responders()
     return answer_question(
         question,
-        responders_before=rt.responders(),
+        responders_before=before,
+        responders_after=after,
         retrieve=retrieve,
         generate=generate if _composes(rt, claim.settings) else None,
         relevance=relevance,

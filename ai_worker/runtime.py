@@ -66,8 +66,8 @@ class Runtime:
     lock: FileLock | None = None
     #: Each tenant's catalog rows, read from the gateway once per knowledge version.
     _products: KnowledgeCache[list[ProductRow]] = field(init=False)
-    #: The ways of answering tried before retrieval (they keep per-tenant indexes): made on first use.
-    _responders: list[Responder] | None = None
+    #: The ways of answering tried before and after retrieval (they keep per-tenant indexes): made on first use.
+    _responders: tuple[list[Responder], list[Responder]] | None = None
 
     def __post_init__(self) -> None:
         self._products = KnowledgeCache(build=self.gateway.products, version_of=self.knowledge_version)
@@ -84,20 +84,18 @@ class Runtime:
         worker's ingestion bumps the version in Redis, so every worker reads the new rows."""
         return self._products.get(tenant_id)
 
-    def responders(self) -> list[Responder]:
-        """A private request (own records, others' data), the catalog, then curated answers (DESIGN.md
-        "How an answer is made"), built once per process."""
+    def responders(self) -> tuple[list[Responder], list[Responder]]:
+        """The ways of answering tried before retrieval — a private request (own records, others'
+        data), the catalog, curated answers — and after it, when the excerpts cannot answer (a named
+        product's card) (DESIGN.md "How an answer is made"); built once per process."""
         if self._responders is None:
             # Imported here: both modules reach back to this one for the runtime's type and caches.
-            from ai_worker.catalog.responder import CatalogResponder
+            from ai_worker.catalog.responder import CatalogResponder, ProductCards
             from ai_worker.curated.responder import curated_responder
 
+            catalog = CatalogResponder(products_for=self.products_for)
             # A private request first: "when will my Marsa sofa arrive" is not a question about the Marsa sofa.
-            self._responders = [
-                PrivateResponder(),
-                CatalogResponder(products_for=self.products_for),
-                curated_responder(self),
-            ]
+            self._responders = ([PrivateResponder(), catalog, curated_responder(self)], [ProductCards(catalog)])
         return self._responders
 
     def require_llm(self) -> LLMProvider:

@@ -105,6 +105,7 @@ def answer_question(
     thresholds: Thresholds,
     relevance: Relevance = lexical_relevance,
     similar: SentenceSimilarity | None = None,
+    responders_after: Sequence[Responder] = (),
     known: Sequence[str] = (),
 ) -> Answer:
     """The first way that can answer `question` truthfully; the fallback (needs a person) otherwise.
@@ -112,18 +113,40 @@ def answer_question(
     `generate` None: no model writes the answer (one not trusted to reason over excerpts); the
     business's own sentences are quoted when an excerpt is relevant enough.
     `similar`: the embedder's view of each excerpt sentence (None when it cannot read the question).
+    `responders_after`: tried when the excerpts cannot answer, before the fallback.
     `known`: texts an answer may quote besides the excerpts (the business's name)."""
     answered = _from_responders(question, responders_before)
-    if answered is not None:
-        return answered
+    if answered is None:
+        answered = _from_excerpts(
+            question,
+            retrieve=retrieve,
+            generate=generate,
+            thresholds=thresholds,
+            relevance=relevance,
+            similar=similar,
+            known=known,
+        )
+    return answered or _from_responders(question, responders_after) or fallback(question)
+
+
+def _from_excerpts(
+    question: Question,
+    *,
+    retrieve: Retrieve,
+    generate: Generate | None,
+    thresholds: Thresholds,
+    relevance: Relevance,
+    similar: SentenceSimilarity | None,
+    known: Sequence[str],
+) -> Answer | None:
     hits = retrieve(question)
     if not hits:
-        return fallback(question)
+        return None
     candidates = _candidates(question, hits, similar)
     # A short question is often far from a long excerpt and close to one of its sentences.
     best = max([*relevance(question, hits), *(c.similarity for c in candidates)])
     if best < thresholds.min_relevance or not in_scope(question, hits):
-        return fallback(question)
+        return None
     if generate is not None:
         generated = generate(question, hits).strip()
         verdict = check_grounding(answer=generated, question=question.text, sources=[h.text for h in hits], known=known)
@@ -131,8 +154,8 @@ def answer_question(
             return Answer(text=generated, path="generated", hits=hits)
         log.info("the generated answer failed the grounding check (%s)", verdict.rule)
     if best < thresholds.min_extractive_relevance:
-        return fallback(question)
-    return _extractive(question, hits, candidates) or fallback(question)
+        return None
+    return _extractive(question, hits, candidates)
 
 
 def in_scope(question: Question, hits: list[Hit]) -> bool:

@@ -19,6 +19,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from ai_worker.catalog.columns import fold, price_value
+from ai_worker.catalog.intents import asking_word
 from ai_worker.catalog.text import STOPWORDS, is_foreign_script, word_matches, words
 from parley_contract.products import ProductRow
 
@@ -125,6 +126,8 @@ class Match:
     max_price: float | None = None
     min_price: float | None = None
     more: int = 0
+    #: For "name": two or more words of the name were written (not one word that may be another's).
+    strong: bool = False
 
 
 def compact(text: str) -> str:
@@ -173,8 +176,11 @@ class NameIndex:
         for word in matching(question_words, self.weight):
             for position in self.by_word[word]:
                 matched[position].add(word)
+        written = set(question_words)
         scored = []
         for position, words_matched in matched.items():
+            if len(words_matched) == 1 and not words_matched & written and len(next(iter(words_matched))) <= 5:
+                continue  # one short word a letter away ("care" for Cane, "flight" for Light) names nothing
             name = self.names[position]
             share = sum(self.weight[w] for w in words_matched) / sum(self.weight[w] for w in name)
             scored.append((len(words_matched) + share, bool(words_matched & self.rare), self.products[position]))
@@ -242,6 +248,17 @@ def _unknown_words(text: str, index: NameIndex) -> Iterator[tuple[list[str], int
         for position, token in enumerate(tokens):
             if not index.known_word(fold(token).rstrip("s")) and not index.known_word(fold(token)):
                 yield tokens, position
+
+
+def _about_something_else(question_words: list[str], index: NameIndex) -> bool:
+    """Two or more words of the question that no product has: one word of a name it shares
+    ("cleaning price scale and polish" and the Retainer Cleaning Tablets) does not make it about that product."""
+    strangers = [
+        w
+        for w in question_words
+        if w.isascii() and w.isalpha() and len(w) >= 3 and w not in index.facet_vocabulary and not asking_word(w)
+    ]
+    return sum(not index.known_word(w) for w in strangers) >= 2
 
 
 def _capitalised(tokens: list[str], position: int) -> bool:
@@ -331,7 +348,12 @@ def match(text: str, products: Sequence[ProductRow], *, listing: bool = False, i
     if named:
         stranger = unknown_beside_name(text, index)
         # "the Milano leather recliner": the words it shares with the Najd Leather Recliner do not make it one.
-        return Match("unknown", named[:3], named=stranger) if stranger else Match("name", named)
+        if stranger:
+            return Match("unknown", named[:3], named=stranger)
+        words_named = max(int(score) for score, _, p in scores if p is named[0])
+        if words_named == 1 and _about_something_else(question_words, index):
+            return Match("none")
+        return Match("name", named, strong=words_named >= 2)
     max_price, min_price = price_bounds(text)
     unknown = unknown_name(text, index)
     if unknown:

@@ -11,130 +11,12 @@ from collections.abc import Callable, Sequence
 
 from ai_worker.answers.base import Answer, Question
 from ai_worker.catalog.columns import fold
+from ai_worker.catalog.intents import LISTING, POLICY, asked, has
 from ai_worker.catalog.match import Match, NameIndex, match
 from ai_worker.catalog.templates import texts
 from parley_contract.products import ProductRow
 from parley_contract.schemas import AnswerPath, Source
 
-#: Stems whose presence makes a message a policy question, whatever product it names.
-POLICY = (
-    "deliver",
-    "shipping",
-    "ship to",
-    "return",
-    "refund",
-    "warrant",
-    "guarantee",
-    "fee",
-    "assembl",
-    "install",
-    "cancel",
-    "exchange",
-    "pay",
-    "instal",
-    "discount",
-    "order status",
-    "my order",
-    "open",
-    "hours",
-    "достав",
-    "возврат",
-    "вернуть",
-    "гарант",
-    "оплат",
-    "сборк",
-    "отмен",
-    "скидк",
-    "рассрочк",
-    "заказ",
-    "توصيل",
-    "شحن",
-    "إرجاع",
-    "ارجاع",
-    "استرجاع",
-    "استرداد",
-    "ضمان",
-    "رسوم",
-    "دفع",
-    "تركيب",
-    "إلغاء",
-    "الغاء",
-    "خصم",
-    "تقسيط",
-    "طلبي",
-)
-INTENTS: dict[str, tuple[str, ...]] = {
-    "price": (
-        "price",
-        "cost",
-        "how much",
-        "стоит",
-        "стоимость",
-        "цена",
-        "цену",
-        "сколько",
-        "سعر",
-        "بكم",
-        "كم",
-        "ثمن",
-        "تكلفة",
-    ),
-    "stock": ("stock", "availab", "наличи", "в продаже", "متوفر", "متاح", "مخزون", "توفر"),
-    "dimensions": (
-        "dimension",
-        "size",
-        "how big",
-        "wide",
-        "width",
-        "height",
-        "how tall",
-        "measure",
-        "размер",
-        "габарит",
-        "ширин",
-        "высот",
-        "مقاس",
-        "أبعاد",
-        "ابعاد",
-        "حجم",
-        "قياس",
-    ),
-    "colors": ("colour", "color", "цвет", "لون", "ألوان", "الوان"),
-    "material": ("material", "made of", "made from", "материал", "из чего", "خامة", "مادة", "مصنوع"),
-    "compare": (
-        "compare",
-        "comparison",
-        " vs ",
-        "versus",
-        "difference",
-        "cheaper",
-        "more expensive",
-        "дешевле",
-        "дороже",
-        "أرخص",
-        "أغلى",
-        "сравн",
-        "разниц",
-        "отлича",
-        "مقارنة",
-        "الفرق",
-        "قارن",
-    ),
-}
-LISTING = (
-    "do you have",
-    "do you sell",
-    "have you got",
-    " any ",
-    "cheapest",
-    "у вас есть",
-    "есть ли",
-    "какие",
-    "هل لديكم",
-    "هل عندكم",
-    "هل يوجد",
-    "أرخص",
-)
 #: Words a header of each asked-for attribute contains ("dimensions_cm", "Colour", "Материал").
 ATTRIBUTE_HEADERS = {
     "dimensions": ("dimension", "size", "cm", "mm", "размер", "габарит", "أبعاد", "ابعاد", "مقاس"),
@@ -142,18 +24,11 @@ ATTRIBUTE_HEADERS = {
     "material": ("material", "материал", "خامة", "مادة"),
 }
 ROW_FACTS = ("price", "stock")
+#: The fact "every attribute of the row": a product named with nothing recognisable asked of it
+#: ("how heavy can the egg chair take", "floss - how many metres") gets its whole card.
+CARD = "card"
 
 ProductsFor = Callable[[str], Sequence[ProductRow]]
-
-
-def _has(text: str, stems: Sequence[str]) -> bool:
-    folded = f" {fold(text)} "
-    return any(stem in folded or stem in text.casefold() for stem in stems)
-
-
-def asked(text: str) -> set[str]:
-    """What the message asks of a product: price, stock, dimensions, colors, material, compare."""
-    return {intent for intent, stems in INTENTS.items() if _has(text, stems)}
 
 
 def _price(product: ProductRow) -> str:
@@ -182,6 +57,8 @@ def describe(product: ProductRow, facts: Sequence[str], t: dict[str, str]) -> st
             parts.append(t[key].format(name=product.name, sku=product.sku, price=_price(product)))
         elif fact == "stock":
             parts.append(t[_stock_key(product)])
+        elif fact == CARD:
+            parts.extend(f"{header}: {value.rstrip('.')}." for header, value in product.attributes.items() if value)
         else:
             found = _attribute(product, fact)
             if found is not None:
@@ -240,13 +117,16 @@ def _source(product: ProductRow) -> Source:
     )
 
 
-def facts_for(found: Match, intents: set[str], *, listing: bool) -> list[str] | None:
-    """The facts to state, or None when the message asks nothing the rows can answer."""
+def facts_for(found: Match, intents: set[str], *, listing: bool, cards: bool = False) -> list[str] | None:
+    """The facts to state, or None when the message asks nothing the rows can answer. `cards`: a
+    product clearly named (two words of its name) with nothing recognisable asked gets its card."""
     wanted: list[str] = [fact for fact in ("price", "stock", "dimensions", "colors", "material") if fact in intents]
     if wanted and "compare" not in intents:
         return wanted
     if "compare" in intents or listing or found.kind in ("sku", "filter"):
         return list(dict.fromkeys(["price", "stock", *wanted]))
+    if cards and found.kind == "name" and found.strong and len(found.products) == 1:
+        return ["price", "stock", CARD]
     return None
 
 
@@ -269,18 +149,38 @@ class CatalogResponder:
         return index
 
     def respond(self, question: Question) -> Answer | None:
+        return self._answer(question, cards=False)
+
+    def card(self, question: Question) -> Answer | None:
+        """The card of a product the question names clearly, asking nothing the rows answer; else None."""
+        return self._answer(question, cards=True)
+
+    def _answer(self, question: Question, *, cards: bool) -> Answer | None:
         text = question.text
-        if _has(text, POLICY):
+        if has(text, POLICY):
             return None
         products = self._products_for(question.tenant_id)
         if not products:
             return None
-        intents, listing = asked(text), _has(text, LISTING)
+        intents, listing = asked(text), has(text, LISTING)
         found = match(text, products, listing=listing, index=self._index(question.tenant_id, products))
         if found.kind == "none":
             return None
-        facts = facts_for(found, intents, listing=listing)
-        if facts is None:
+        facts = facts_for(found, intents, listing=listing, cards=cards)
+        if facts is None or (cards and CARD not in facts):
             return None
         answer = compose(found, facts, texts(question.language))
         return Answer(text=answer, path=self.path, sources=[_source(p) for p in found.products])
+
+
+class ProductCards:
+    """After the knowledge base had nothing relevant: the card of the product the question names
+    ("how heavy can the egg chair take" → its row, whose description says "Rated to 120 kg")."""
+
+    path: AnswerPath = "catalog"
+
+    def __init__(self, catalog: CatalogResponder) -> None:
+        self._catalog = catalog
+
+    def respond(self, question: Question) -> Answer | None:
+        return self._catalog.card(question)
