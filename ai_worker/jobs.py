@@ -214,10 +214,12 @@ def _grounded_answer(rt: runtime.Runtime, claim: TaskClaim, lease: LeaseKeeper, 
         min_extractive_relevance=rt.settings.answer_min_extractive_relevance,
     )
     before, after = rt.responders()
+    catalogs = {p.document_id for p in rt.products_for(claim.tenant_id)}
     return answer_question(
         question,
         responders_before=before,
         responders_after=after,
+        quotable=lambda hit: hit.document_id not in catalogs,
         retrieve=retrieve,
         generate=generate if _composes(rt, claim.settings) else None,
         relevance=relevance,

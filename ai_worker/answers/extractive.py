@@ -29,7 +29,7 @@ _TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")
 #: Added to a quotable sentence's merit when it states a number.
 NUMBER_BONUS = 0.1
 #: Sentences under this share of the best one's merit are noise next to it.
-KEEP_SHARE = 0.6
+KEEP_SHARE = 0.7
 _WORD = re.compile(r"[^\W_]+")
 
 

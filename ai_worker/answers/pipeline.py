@@ -106,6 +106,7 @@ def answer_question(
     relevance: Relevance = lexical_relevance,
     similar: SentenceSimilarity | None = None,
     responders_after: Sequence[Responder] = (),
+    quotable: Callable[[Hit], bool] = lambda hit: True,
     known: Sequence[str] = (),
 ) -> Answer:
     """The first way that can answer `question` truthfully; the fallback (needs a person) otherwise.
@@ -114,6 +115,8 @@ def answer_question(
     business's own sentences are quoted when an excerpt is relevant enough.
     `similar`: the embedder's view of each excerpt sentence (None when it cannot read the question).
     `responders_after`: tried when the excerpts cannot answer, before the fallback.
+    `quotable`: whether an excerpt's sentences may be quoted (a catalog's rows are answered from the
+    rows by the catalog's own ways, not quoted as "sku: … name: …").
     `known`: texts an answer may quote besides the excerpts (the business's name)."""
     answered = _from_responders(question, responders_before)
     if answered is None:
@@ -124,6 +127,7 @@ def answer_question(
             thresholds=thresholds,
             relevance=relevance,
             similar=similar,
+            quotable=quotable,
             known=known,
         )
     return answered or _from_responders(question, responders_after) or fallback(question)
@@ -137,14 +141,22 @@ def _from_excerpts(
     thresholds: Thresholds,
     relevance: Relevance,
     similar: SentenceSimilarity | None,
+    quotable: Callable[[Hit], bool],
     known: Sequence[str],
 ) -> Answer | None:
     hits = retrieve(question)
     if not hits:
         return None
-    candidates = _candidates(question, hits, similar)
+    kept = [quotable(h) for h in hits]
+    candidates = _candidates(question, [h if keep else None for h, keep in zip(hits, kept, strict=True)], similar)
+    scores = relevance(question, hits)
     # A short question is often far from a long excerpt and close to one of its sentences.
-    best = max([*relevance(question, hits), *(c.similarity for c in candidates)])
+    best_quotable = max(
+        [*(s for s, keep in zip(scores, kept, strict=True) if keep), *(c.similarity for c in candidates)],
+        default=-1.0,
+    )
+    best_row = max((s for s, keep in zip(scores, kept, strict=True) if not keep), default=-1.0)
+    best = max(best_quotable, best_row)
     if best < thresholds.min_relevance or not in_scope(question, hits):
         return None
     if generate is not None:
@@ -153,7 +165,8 @@ def _from_excerpts(
         if verdict.ok:
             return Answer(text=generated, path="generated", hits=hits)
         log.info("the generated answer failed the grounding check (%s)", verdict.rule)
-    if best < thresholds.min_extractive_relevance:
+    # A catalog row closer to the question than any sentence to quote: the product's own ways answer.
+    if best_quotable < thresholds.min_extractive_relevance or best_row > best_quotable:
         return None
     return _extractive(question, hits, candidates)
 
@@ -171,8 +184,14 @@ def in_scope(question: Question, hits: list[Hit]) -> bool:
     return covered(terms, "\n".join(h.text for h in hits)) >= MIN_TERMS_FOUND
 
 
-def _candidates(question: Question, hits: list[Hit], similar: SentenceSimilarity | None) -> list[Candidate]:
-    found = [Candidate(sentence, source=i) for i, hit in enumerate(hits) for sentence in sentences(hit.text)]
+def _candidates(question: Question, hits: list[Hit | None], similar: SentenceSimilarity | None) -> list[Candidate]:
+    # None: an excerpt not to quote (its index kept, so a candidate's source is its place in the hits).
+    found = [
+        Candidate(sentence, source=i)
+        for i, hit in enumerate(hits)
+        if hit is not None
+        for sentence in sentences(hit.text)
+    ]
     if similar is None or not found:
         return found
     similarities = similar(question, [c.sentence for c in found])

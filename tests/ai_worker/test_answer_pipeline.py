@@ -14,6 +14,7 @@ from ai_worker.answers.base import Answer, Question
 from ai_worker.answers.pipeline import (
     Thresholds,
     answer_question,
+    in_scope,
     lexical_relevance,
     mostly_latin,
     similarity_relevance,
@@ -182,3 +183,48 @@ def test_a_question_the_embedder_cannot_read_is_judged_by_its_words() -> None:
     coded = question("كم سعر DO-208451؟", "ar")
     contact = faq_hit("contact")
     assert similarity_relevance(coded, [contact], {}, dense_reads_question=False) == [1.0]
+
+
+CATALOG_ROW = Hit(
+    chunk_id="row",
+    text="sku: DO-OUT-8143\nname: Jebel Hanging Egg Chair\nprice_aed: 1850\ndescription: Rated to 120 kg.",
+    document_id="catalog",
+    document="catalog.csv",
+    score=0.03,
+)
+
+
+def test_a_catalog_row_is_not_quoted_and_the_responders_after_answer_before_the_fallback() -> None:
+    card = FixedResponder(path="catalog", asked="how heavy can the egg chair take", text="Rated to 120 kg.")
+    answer = answer_question(
+        question("how heavy can the egg chair take"),
+        responders_before=[],
+        retrieve=lambda q: [CATALOG_ROW, HOURS],
+        generate=None,
+        relevance=lambda q, hits: [0.6, 0.36],
+        responders_after=[card],
+        quotable=lambda hit: hit.document_id != "catalog",
+        thresholds=THRESHOLDS,
+    )
+    # The opening hours were relevant enough to quote, but the row was closer: the catalog's way answers.
+    assert (answer.path, answer.text) == ("catalog", "Rated to 120 kg.")
+    only_rows = answer_question(
+        question("how heavy can the egg chair take"),
+        responders_before=[],
+        retrieve=lambda q: [CATALOG_ROW],
+        generate=None,
+        relevance=lambda q, hits: [0.6],
+        quotable=lambda hit: False,
+        thresholds=THRESHOLDS,
+    )
+    assert (only_rows.path, only_rows.needs_person) == ("fallback", True)
+
+
+def test_a_short_question_whose_words_the_excerpts_do_not_say_is_not_in_scope() -> None:
+    assert not in_scope(question("whats the weather in dubai tomorrow"), [PAYMENT, HOURS])
+    assert in_scope(question("can I pay cash on delivery"), [PAYMENT])
+    long_message = (
+        "Hello, I ordered the Dune three-seater sofa in sand linen last month and the delivery was moved "
+        "twice without anyone calling me, the second time while I had taken the day off work. When will it come?"
+    )
+    assert in_scope(question(long_message), [HOURS])  # a long message always holds words the knowledge never uses

@@ -8,7 +8,16 @@ import re
 import pytest
 
 from ai_worker.answers.base import SHIPPED_LANGUAGES
-from ai_worker.answers.extractive import best_sentences, coverage, extractive_answer, keywords, sentences
+from ai_worker.answers.extractive import (
+    Candidate,
+    best_candidates,
+    best_sentences,
+    coverage,
+    extractive_answer,
+    keywords,
+    sentences,
+    terms_of,
+)
 from ai_worker.answers.texts import FALLBACK, LEAD_IN, fallback_text, lead_in, shipped
 from parley_testkit.stack import SAMPLE_KB
 
@@ -90,3 +99,33 @@ def test_a_question_in_another_language_than_the_excerpt_gets_its_opening_senten
 
 def test_an_excerpt_with_nothing_to_quote_gives_no_extractive_answer() -> None:
     assert extractive_answer(question="price?", excerpt="## Prices\n\n", language="en") is None
+
+
+def test_a_markdown_table_row_is_a_sentence_naming_its_columns() -> None:
+    table = (
+        "## Fees\n\n| Emirate | Delivery fee | Free over |\n|---|---|---|\n"
+        "| Sharjah | AED 95 | AED 1,500 |\n| Fujairah (incl. Dibba) | AED 200 | AED 4,000 |\n\nAll fees include VAT."
+    )
+    assert sentences(table) == [
+        "Emirate: Sharjah; Delivery fee: AED 95; Free over: AED 1,500.",
+        "Emirate: Fujairah (incl. Dibba); Delivery fee: AED 200; Free over: AED 4,000.",
+        "All fees include VAT.",
+    ]
+
+
+def test_a_pdf_line_wrapped_mid_sentence_is_one_sentence() -> None:
+    wrapped = "- Frames - 5 years: the frames of sofas, beds, desks\nand kids' furniture.\n- Upholstery - 1 year: fabrics."
+    assert sentences(wrapped) == [
+        "Frames - 5 years: the frames of sofas, beds, desks and kids' furniture.",
+        "Upholstery - 1 year: fabrics.",
+    ]
+
+
+def test_of_two_sentences_as_close_and_as_wordy_the_one_stating_a_number_is_quoted_first() -> None:
+    asked = terms_of("how long is the warranty on a sofa frame")
+    candidates = [
+        Candidate("All furniture has a warranty; frames and mattresses each have their own period.", 0.6, 0),
+        Candidate("Frames - 5 years: the structural frames of sofas and beds.", 0.6, 1),
+        Candidate("Dust wood with a soft dry cloth.", 0.1, 1),
+    ]
+    assert best_candidates(candidates, asked) == [candidates[1], candidates[0]]  # the care tip is noise

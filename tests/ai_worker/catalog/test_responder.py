@@ -8,7 +8,7 @@ import pytest
 
 from ai_worker.answers.base import Question
 from ai_worker.catalog.columns import parse_catalog
-from ai_worker.catalog.responder import CatalogResponder
+from ai_worker.catalog.responder import CatalogResponder, ProductCards
 from ai_worker.catalog.templates import TEMPLATES
 from parley_contract.products import ProductRow
 from parley_contract.schemas import TenantSettings
@@ -149,3 +149,29 @@ def test_unknown_product_written_in_lowercase(responder: CatalogResponder, text:
 @pytest.mark.parametrize("text", ["how much does a dining table weigh", "price of a big table"])
 def test_describing_words_are_not_product_names(responder: CatalogResponder, text: str) -> None:
     assert _answer(responder, text) is None
+
+
+def _card(responder: CatalogResponder, text: str, language: str = "en") -> str | None:
+    answer = ProductCards(responder).respond(
+        Question(tenant_id="shop", text=text, language=language, settings=TenantSettings())
+    )
+    return None if answer is None else answer.text
+
+
+def test_a_clearly_named_product_with_nothing_asked_gets_its_card_only_after_the_knowledge_base(
+    responder: CatalogResponder,
+) -> None:
+    # Nothing the rows answer by name is asked: the catalog leaves it to the knowledge base first.
+    assert _answer(responder, "how heavy can the egg chair take") is None
+    card = _card(responder, "how heavy can the egg chair take") or ""
+    assert card.startswith("Jebel Hanging Egg Chair (DO-OUT-8143) costs 1850 AED.")
+    assert "Rated to 120 kg." in card and "out of stock" in card
+    # One word of a name is not enough for a card, and a policy word is never a product question.
+    assert _card(responder, "how often should I reseal the table") is None
+    assert _card(responder, "can I swap the Orthopaedic Firm Mattress") is None
+
+
+def test_one_short_word_a_letter_away_or_among_strangers_names_no_product(responder: CatalogResponder) -> None:
+    assert _answer(responder, "how much is the care kit") is None  # not the Bastakiya Cane Armchair
+    assert _answer(responder, "how much is a flight to london") is None  # not a Pendant Light
+    assert _answer(responder, "how much is the cane armchair") is not None
