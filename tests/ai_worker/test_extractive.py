@@ -114,10 +114,10 @@ def test_a_markdown_table_row_is_a_sentence_naming_its_columns() -> None:
 
 
 def test_a_pdf_line_wrapped_mid_sentence_is_one_sentence() -> None:
-    wrapped = "- Frames - 5 years: the frames of sofas, beds, desks\nand kids' furniture.\n- Upholstery - 1 year: fabrics."
+    wrapped = "- Frames - 5 years: the frames of sofas, beds, desks\nand kids' furniture.\n- Foam - 1 year: the seats."
     assert sentences(wrapped) == [
         "Frames - 5 years: the frames of sofas, beds, desks and kids' furniture.",
-        "Upholstery - 1 year: fabrics.",
+        "Foam - 1 year: the seats.",
     ]
 
 
