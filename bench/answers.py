@@ -427,9 +427,15 @@ def run_questions(
 
 
 def run_benchmark(
-    selections: dict[str, list[LabelledQuestion]], *, pipelines: Sequence[str] = PIPELINES, verbose: bool = True
+    selections: dict[str, list[LabelledQuestion]],
+    *,
+    pipelines: Sequence[str] = PIPELINES,
+    verbose: bool = True,
+    redis: str | None = None,
+    generation: str = "auto",
 ) -> list[Result]:
-    """Every selected question of every knowledge base through each pipeline, on one stack."""
+    """Every selected question of every knowledge base through each pipeline, on one stack
+    (`redis`: its database, flushed; `generation`: the worker's ANSWER_GENERATION)."""
     from parley_testkit.stack import running_stack
 
     results: list[Result] = []
@@ -438,8 +444,8 @@ def run_benchmark(
         running_stack(
             name="bench-answers",
             workdir=directory,
-            redis_url=redis_url(),
-            worker_env={"ANSWER_PIPELINE": pipelines[0], "ANSWER_GENERATION": "auto"},
+            redis_url=redis or redis_url(),
+            worker_env={"ANSWER_PIPELINE": pipelines[0], "ANSWER_GENERATION": generation},
         ) as stack,
     ):
         tenants = {kb: new_kb_tenant(stack, KNOWLEDGE_BASES[kb][0]) for kb in selections}
