@@ -83,13 +83,15 @@ class ServiceProcess:
 
     def _start(self, command: list[str], *, env: dict[str, str], log_path: Path, cwd: Path) -> None:
         self.args = command
+        self.env = env
         self.log_path = log_path
         full_env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **env}
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(command, env=full_env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    def log(self, since: int = 0) -> str:
+        """What the process wrote, from character `since` on (`len(log())` taken earlier: only what came after)."""
+        return self.log_path.read_text(errors="replace")[since:]
 
     def alive(self) -> bool:
         return self.proc.poll() is None
