@@ -40,6 +40,17 @@ def gateway_settings(*, database_url: str, redis_url: str, **overrides: Any) -> 
     )
 
 
+def worker_ready(redis_url: str, worker: ServiceProcess) -> bool:
+    """Whether this worker process published a status with every component loaded."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        raw = client.get(WORKER_STATUS_PREFIX + worker.env["WORKER_NAME"])
+    finally:
+        client.close()
+    components = json.loads(raw).get("components", {}) if raw else {}
+    return bool(components) and all(c.get("ok") for c in components.values())
+
+
 def ready_workers(redis_url: str) -> int:
     """How many workers published a status with every component loaded."""
     client = redis.Redis.from_url(redis_url)
