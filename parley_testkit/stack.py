@@ -125,6 +125,18 @@ class Stack:
         key: str = response.json()["key"]
         return key
 
+    @contextmanager
+    def setting(self, name: str, value: Any) -> Iterator[None]:
+        """One of the running gateway's settings changed for the block, then put back. Only for the
+        settings the gateway reads at each request (e.g. `burst_window_seconds`, read at each claim):
+        others are read once at start."""
+        before = getattr(self.settings, name)
+        setattr(self.settings, name, value)
+        try:
+            yield
+        finally:
+            setattr(self.settings, name, before)
+
     def cli_env(self) -> dict[str, str]:
         return dict(self.worker_env)
 

@@ -70,29 +70,21 @@ def stack_with_workers(workdir: Path, fake_llm: FakeLLM, *, workers: int) -> Ite
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[Stack]:
-    """One gateway and two worker processes for the module; each test sets the burst window it needs."""
+    """One gateway and two worker processes for the module; each test sets the burst window it needs
+    (the gateway reads it at each claim: gateway/api/internal.py)."""
     yield from stack_with_workers(tmp_path_factory.mktemp("ordering"), fake_llm, workers=2)
-
-
-def with_window(stack: Stack, seconds: float) -> Iterator[Stack]:
-    """The gateway reads BURST_WINDOW_SECONDS from its settings at each claim (gateway/api/internal.py):
-    set here for one test, as if the gateway had been started with it, and put back after."""
-    before = stack.settings.burst_window_seconds
-    stack.settings.burst_window_seconds = seconds
-    try:
-        yield stack
-    finally:
-        stack.settings.burst_window_seconds = before
 
 
 @pytest.fixture
 def two_workers_no_window(two_workers: Stack) -> Iterator[Stack]:
-    yield from with_window(two_workers, 0)
+    with two_workers.setting("burst_window_seconds", 0):
+        yield two_workers
 
 
 @pytest.fixture
 def two_workers_default_window(two_workers: Stack) -> Iterator[Stack]:
-    yield from with_window(two_workers, 2)
+    with two_workers.setting("burst_window_seconds", 2):
+        yield two_workers
 
 
 def post(stack: Stack, text: str, *, chat_id: str, channel: str = "web") -> str:
