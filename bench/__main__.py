@@ -1,8 +1,8 @@
 """`make bench` / `python -m bench [--quick] [--note TEXT]`: every benchmark, then docs/BENCHMARKS.md.
 
 Each benchmark also runs on its own (`python -m bench.intake`, `bench.overhead`, `bench.retrieval`,
-`bench.scaling`, `bench.footprint`, `bench.answers`) and prints its section. The Redis database the benchmarks flush
-is `BENCH_REDIS_URL` (default redis://127.0.0.1:6379/2).
+`bench.scaling`, `bench.footprint`, `bench.answers`, `bench.fulldepth`) and prints its section. The
+Redis database the benchmarks flush is `BENCH_REDIS_URL` (default redis://127.0.0.1:6379/2).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 
-from bench import answers, footprint, intake, overhead, retrieval, scaling
+from bench import answers, footprint, fulldepth, intake, overhead, retrieval, scaling
 from bench.common import DOCS, Benchmark, Section, machine, redis_url
 
 BENCHMARKS: list[tuple[str, Benchmark]] = [
@@ -23,6 +23,7 @@ BENCHMARKS: list[tuple[str, Benchmark]] = [
     ("scaling", scaling.run),
     ("footprint", footprint.run),
     ("answers", answers.run),
+    ("fulldepth", fulldepth.run),
 ]
 
 

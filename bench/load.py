@@ -29,12 +29,14 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import redis
 
 from bench.common import machine, percentile, start_gateway_process, workdir
 from bench.scaling import ready_workers
+from parley_contract.names import reply_stream
 from parley_testkit.fake_llm import FakeLLM, Rule
 from parley_testkit.servers import ServiceProcess, free_port, wait_until
 from parley_testkit.stack import TOKENS
@@ -166,6 +168,16 @@ def _gateway_figures(url: str) -> tuple[int, int]:
     return int(errors), int(accepted)
 
 
+def replies_settled(redis_url: str) -> bool:
+    """The adapter's consumer group has read every entry of the WhatsApp reply stream and acknowledged it."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        groups: Any = client.xinfo_groups(reply_stream("whatsapp"))
+    finally:
+        client.close()
+    return bool(groups) and all(g["pending"] == 0 and g["lag"] == 0 for g in groups)
+
+
 def run_load(
     *,
     directory: Path,
@@ -254,7 +266,8 @@ def run_load(
                 break
             time.sleep(0.2)
         drain = (last_reply if len(answered) == len(wanted) else time.monotonic()) - last_post
-        time.sleep(3)  # a late second reply would show up here
+        # Every reply event the gateway published delivered and acknowledged: no second send is on its way.
+        wait_until(lambda: replies_settled(redis_url), timeout=60, what="every reply acknowledged by the adapter")
         replies: dict[str, int] = {}
         for sent in emulator.sent:
             replies[sent["chatId"]] = replies.get(sent["chatId"], 0) + 1

@@ -48,9 +48,14 @@ class UvicornThread:
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve())
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._server.serve()
 
     def start(self) -> UvicornThread:
         self._thread.start()
@@ -63,10 +68,28 @@ class UvicornThread:
         self._server.should_exit = True
         self._thread.join(timeout=15)
         if self._thread.is_alive():
+            waiting = self._waiting_on()
             self._server.force_exit = True
             self._thread.join(timeout=15)
-        if self._thread.is_alive():
-            warnings.warn(f"the server on {self.url} did not stop within 30 s", RuntimeWarning, stacklevel=2)
+            if self._thread.is_alive():
+                warnings.warn(
+                    f"the server on {self.url} did not stop within 30 s; after 15 s it was {waiting}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+
+    def _waiting_on(self) -> str:
+        """What a server that does not stop is waiting for: its open connections and its loop's tasks."""
+        state = self._server.server_state
+        awaiting = []
+        try:
+            for task in asyncio.all_tasks(self._loop) if self._loop is not None else ():
+                frames = task.get_stack(limit=1)
+                at = f"{frames[-1].f_code.co_filename}:{frames[-1].f_lineno}" if frames else "?"
+                awaiting.append(f"{task.get_name()} at {at}")
+        except RuntimeError:  # the loop's task set changed while it was read
+            pass
+        return f"holding {len(state.connections)} connection(s); its tasks: {'; '.join(awaiting) or '?'}"
 
 
 class ServiceProcess:
@@ -83,13 +106,15 @@ class ServiceProcess:
 
     def _start(self, command: list[str], *, env: dict[str, str], log_path: Path, cwd: Path) -> None:
         self.args = command
+        self.env = env
         self.log_path = log_path
         full_env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **env}
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(command, env=full_env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    def log(self, since: int = 0) -> str:
+        """What the process wrote, from character `since` on (`len(log())` taken earlier: only what came after)."""
+        return self.log_path.read_text(errors="replace")[since:]
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -40,6 +40,17 @@ def gateway_settings(*, database_url: str, redis_url: str, **overrides: Any) -> 
     )
 
 
+def worker_ready(redis_url: str, worker: ServiceProcess) -> bool:
+    """Whether this worker process published a status with every component loaded."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        raw = client.get(WORKER_STATUS_PREFIX + worker.env["WORKER_NAME"])
+    finally:
+        client.close()
+    components = json.loads(raw).get("components", {}) if raw else {}
+    return bool(components) and all(c.get("ok") for c in components.values())
+
+
 def ready_workers(redis_url: str) -> int:
     """How many workers published a status with every component loaded."""
     client = redis.Redis.from_url(redis_url)
@@ -113,6 +124,18 @@ class Stack:
         assert response.status_code == 201, response.text
         key: str = response.json()["key"]
         return key
+
+    @contextmanager
+    def setting(self, name: str, value: Any) -> Iterator[None]:
+        """One of the running gateway's settings changed for the block, then put back. Only for the
+        settings the gateway reads at each request (e.g. `burst_window_seconds`, read at each claim):
+        others are read once at start."""
+        before = getattr(self.settings, name)
+        setattr(self.settings, name, value)
+        try:
+            yield
+        finally:
+            setattr(self.settings, name, before)
 
     def cli_env(self) -> dict[str, str]:
         return dict(self.worker_env)

@@ -21,9 +21,22 @@ class BotProcess:
     emulator: TelegramEmulator
     redis_url: str
     webhook_url: str = ""
+    #: Where `log()` starts: a bot shared by several tests marks the start of each (`mark_log`).
+    log_from: int = 0
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         self.process.stop(sig)
+
+    def alive(self) -> bool:
+        return self.process.alive()
+
+    def mark_log(self) -> None:
+        """From here on `log()` returns only what the bot logs after this call."""
+        self.log_from = len(self.process.log())
+
+    def log(self) -> str:
+        """What the bot logged since `mark_log` (or since it started)."""
+        return self.process.log(self.log_from)
 
     def wait_answer(self, chat_id: int, count: int = 1, timeout: float = 90) -> list[str]:
         wait_until(

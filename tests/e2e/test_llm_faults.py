@@ -113,7 +113,10 @@ def test_a_hosted_model_that_keeps_the_line_busy_is_cut_and_the_local_model_answ
     assert task["status"] == "done" and task["answer"].strip()
     assert task["timings"]["provider"] == "llamacpp", task["timings"]
     assert len(hosted.requests) - asked_before == 1  # a timed-out attempt is not retried: the next provider is
-    time.sleep(2)
+    # A later customer's answer delivered: any second reply to the first chat, queued before it, was too.
+    marker = new_chat()
+    emulator.customer_writes(marker, "Thanks!")
+    emulator.wait_sent(marker, timeout=60)
     assert len(emulator.sent_to(chat)) == 1
 
 

@@ -20,21 +20,22 @@ from tests.support.databases import redis_url
 REDIS_DB = dbs.ORDERING
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fake_llm() -> Iterator[FakeLLM]:
+    """One scripted model for the module: each test's rules and requests go by texts of its own."""
     fake = FakeLLM().start()
     yield fake
     fake.stop()
 
 
-def stack_with_workers(workdir: Path, fake_llm: FakeLLM, *, window: float, workers: int) -> Iterator[Stack]:
+def stack_with_workers(workdir: Path, fake_llm: FakeLLM, *, workers: int) -> Iterator[Stack]:
     stack = start_stack(
         name="ordering",
         workdir=workdir,
         database_url=f"sqlite:///{workdir / 'parley.db'}",
         redis_url=redis_url(REDIS_DB),
         worker_env=fake_llm.worker_env,
-        gateway_overrides={"burst_window_seconds": window},
+        gateway_overrides={"burst_window_seconds": 2},
     )
     extra: list[ServiceProcess] = []
     try:
@@ -67,14 +68,23 @@ def stack_with_workers(workdir: Path, fake_llm: FakeLLM, *, window: float, worke
         stack.close()
 
 
-@pytest.fixture
-def two_workers_no_window(tmp_path: Path, fake_llm: FakeLLM) -> Iterator[Stack]:
-    yield from stack_with_workers(tmp_path, fake_llm, window=0, workers=2)
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[Stack]:
+    """One gateway and two worker processes for the module; each test sets the burst window it needs
+    (the gateway reads it at each claim: gateway/api/internal.py)."""
+    yield from stack_with_workers(tmp_path_factory.mktemp("ordering"), fake_llm, workers=2)
 
 
 @pytest.fixture
-def two_workers_default_window(tmp_path: Path, fake_llm: FakeLLM) -> Iterator[Stack]:
-    yield from stack_with_workers(tmp_path, fake_llm, window=2, workers=2)
+def two_workers_no_window(two_workers: Stack) -> Iterator[Stack]:
+    with two_workers.setting("burst_window_seconds", 0):
+        yield two_workers
+
+
+@pytest.fixture
+def two_workers_default_window(two_workers: Stack) -> Iterator[Stack]:
+    with two_workers.setting("burst_window_seconds", 2):
+        yield two_workers
 
 
 def post(stack: Stack, text: str, *, chat_id: str, channel: str = "web") -> str:

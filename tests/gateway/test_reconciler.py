@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,8 @@ import redis
 
 from parley_contract.names import DEFAULT_TENANT_ID, reply_stream
 from parley_testkit.fake_llm import FakeLLM, Rule
-from parley_testkit.servers import wait_until
-from parley_testkit.stack import Stack, ready_workers, start_stack
+from parley_testkit.servers import ServiceProcess, wait_until
+from parley_testkit.stack import Stack, start_stack, worker_ready
 from parley_testkit.wazzup_emulator import WazzupEmulator
 from tests.support import redis_dbs as dbs
 from tests.support.databases import redis_url
@@ -27,16 +28,19 @@ REDIS_DB = dbs.RECONCILER
 pytestmark = pytest.mark.fault
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fake_llm() -> Iterator[FakeLLM]:
+    """One scripted model for the module; each test's rules and counts go by phrases of its own."""
     fake = FakeLLM().start()
     yield fake
     fake.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fast_reconciling_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[Stack]:
-    """No worker yet; the reconciler runs every second with short bounds."""
+    """The reconciler runs every second with short bounds. No worker at first: a test starts one, or takes
+    over the one an earlier test left running (`worker_of`), so a model is loaded only where a test
+    needs a new worker process."""
     workdir = tmp_path_factory.mktemp("reconciler-stack")
     stack = start_stack(
         name="reconciler",
@@ -56,9 +60,22 @@ def fast_reconciling_stack(tmp_path_factory: pytest.TempPathFactory, fake_llm: F
         stack.close()
 
 
+def worker_of(stack: Stack) -> ServiceProcess:
+    """The stack's worker, ready: the one running (left by an earlier test) or a new one."""
+    if stack.worker is None or not stack.worker.alive():
+        stack.worker = None
+        stack.start_worker()
+    worker = stack.worker
+    assert worker is not None
+    wait_until(lambda: worker_ready(stack.settings.redis_url, worker), timeout=180, what="the worker ready")
+    return worker
+
+
 def post(stack: Stack, text: str) -> str:
+    """A message in a conversation of its own (the stack outlives the test)."""
     response = stack.client().post(
-        "/api/v1/messages", json={"channel": "web", "chat_id": "rc", "user": {"id": "u"}, "text": text}
+        "/api/v1/messages",
+        json={"channel": "web", "chat_id": f"rc-{uuid.uuid4().hex[:8]}", "user": {"id": "u"}, "text": text},
     )
     assert response.status_code == 202
     task_id: str = response.json()["task_id"]
@@ -73,6 +90,9 @@ def assistant_messages(stack: Stack, task_id: str) -> list[str]:
 
 def test_a_task_whose_queue_was_lost_is_answered(fast_reconciling_stack: Stack, fake_llm: FakeLLM) -> None:
     stack = fast_reconciling_stack
+    if stack.worker is not None:  # no worker may take the job before Redis loses it
+        stack.worker.stop()
+        stack.worker = None
     task_id = post(stack, "Do you deliver to Sharjah?")
     redis.Redis.from_url(redis_url(REDIS_DB)).flushdb()  # Redis restarted without its data
     stack.start_worker()
@@ -88,7 +108,7 @@ def test_a_worker_killed_mid_answer_is_replaced_and_answers_once(
     stack = fast_reconciling_stack
     slow = "The slow answer comes one word at a time, twelve words in all."
     fake_llm.add(Rule(when="slow question", answer=slow, piece_delay_seconds=0.5))
-    first = stack.start_worker()
+    first = worker_of(stack)
     task_id = post(stack, "A slow question about sofas")
     wait_until(lambda: asked(fake_llm, "slow question") == 1, timeout=60, what="the model asked")
     first.stop(signal.SIGKILL)
@@ -106,10 +126,10 @@ def test_a_generation_longer_than_the_lease_keeps_its_task(fast_reconciling_stac
     fake_llm.add(
         Rule(when="long question", answer="A long answer in ten pieces, one per second.", piece_delay_seconds=1)
     )
-    stack.start_worker()
+    worker_of(stack)
     second = stack.extra_worker("second")
     try:
-        wait_until(lambda: ready_workers(stack.settings.redis_url) == 2, timeout=180, what="both workers ready")
+        wait_until(lambda: worker_ready(stack.settings.redis_url, second), timeout=180, what="the second worker ready")
         task_id = post(stack, "A long question about wardrobes")
         task = stack.wait_task(task_id, wait=120)
         time.sleep(3)  # more reconciler rounds: none may put the finished task back
@@ -134,7 +154,8 @@ def test_a_frozen_worker_that_lost_its_task_stores_nothing(fast_reconciling_stac
             times=1,
         )
     )
-    frozen = stack.start_worker()
+    frozen = worker_of(stack)
+    earlier = len(frozen.log())  # what it logged in earlier tests does not count
     task_id = post(stack, "A frozen question about lamps")
     wait_until(lambda: asked(fake_llm, "frozen question") == 1, timeout=60, what="the model asked")
     frozen.proc.send_signal(signal.SIGSTOP)
@@ -143,7 +164,7 @@ def test_a_frozen_worker_that_lost_its_task_stores_nothing(fast_reconciling_stac
         wait_until(lambda: asked(fake_llm, "frozen question") == 2, timeout=120, what="the task claimed again")
         frozen.proc.send_signal(signal.SIGCONT)
         wait_until(
-            lambda: "lost its claim" in frozen.log() or "claimed again; not stored" in frozen.log(),
+            lambda: "lost its claim" in frozen.log(earlier) or "claimed again; not stored" in frozen.log(earlier),
             timeout=30,
             what="the resumed worker giving the task up",
         )
@@ -162,7 +183,7 @@ def test_a_reply_that_could_not_be_published_is_delivered_once_later(
     """Redis refuses the reply event right after the answer is stored (the stream key briefly holds a string,
     so XADD fails with WRONGTYPE); the reconciler appends it later and WhatsApp gets the answer once."""
     stack = fast_reconciling_stack
-    stack.start_worker()
+    worker_of(stack)
     emulator = WazzupEmulator().start()
     adapter = Adapter(env=adapter_env(stack, emulator), workdir=tmp_path).start()
     connection = redis.Redis.from_url(stack.settings.redis_url, decode_responses=True)

@@ -6,7 +6,6 @@ Redis databases: tests/support/redis_dbs.py (TELEGRAM for the stack the bot answ
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,6 +15,7 @@ from parley_testkit.telegram_bot import BotProcess, bot_env, start_bot
 from parley_testkit.telegram_emulator import TelegramEmulator
 from tests.support import redis_dbs as dbs
 from tests.support.databases import redis_url
+from tests.support.telegram import SharedBot
 
 
 @pytest.fixture(scope="package")
@@ -43,11 +43,26 @@ def emulator() -> Iterator[TelegramEmulator]:
     emulator.stop()
 
 
+@pytest.fixture(scope="module")
+def polling_bot(
+    tg_stack: Stack, emulator: TelegramEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedBot]:
+    """The module's polling bot answering through the package's stack."""
+    workdir = tmp_path_factory.mktemp("polling-bot")
+    env = bot_env(stack_url=tg_stack.url, redis=redis_url(dbs.TELEGRAM), emulator=emulator)
+    shared = SharedBot(lambda: start_bot(workdir, emulator, env))
+    yield shared
+    shared.stop()
+
+
 @pytest.fixture
-def bot(tg_stack: Stack, emulator: TelegramEmulator, tmp_path: Path) -> Iterator[BotProcess]:
-    """A polling bot answering through the package's stack."""
-    running = start_bot(
-        tmp_path, emulator, bot_env(stack_url=tg_stack.url, redis=redis_url(dbs.TELEGRAM), emulator=emulator)
-    )
-    yield running
-    running.stop()
+def bot(polling_bot: SharedBot) -> Iterator[BotProcess]:
+    """A polling bot answering through the package's stack (shared by the module's tests)."""
+    with polling_bot.for_test() as running:
+        yield running
+
+
+@pytest.fixture
+def no_polling_bot(polling_bot: SharedBot) -> None:
+    """The module's polling bot stopped, for a test that runs a bot of its own (two would share the updates)."""
+    polling_bot.stop()

@@ -117,7 +117,7 @@ def test_an_8000_character_answer_arrives_whole_each_part_accepted_as_html_with_
     bold_text = " ".join(" ".join(re.findall(r"<b>(.*?)</b>", p.text, re.DOTALL)) for p in parts)
     assert all(f"Sofa {p}.{s} has an oak frame & a 10-year warranty." in words for p in range(18) for s in range(8))
     assert all(f"Sofa {p}.{s} has" in bold_text for p in range(18) for s in range(8))
-    assert "delivered (2 part(s), status done)" in bot.process.log()
+    assert "delivered (2 part(s), status done)" in bot.log()
 
 
 def test_an_injected_429_is_waited_out_and_the_answer_delivered_once(
@@ -273,7 +273,7 @@ def test_language_choice_is_sent_with_the_next_message(
 
 
 def test_a_customer_writing_too_fast_is_throttled_politely(
-    tg_stack: Stack, emulator: TelegramEmulator, fake_llm: FakeLLM, tmp_path: Path
+    no_polling_bot: None, tg_stack: Stack, emulator: TelegramEmulator, fake_llm: FakeLLM, tmp_path: Path
 ) -> None:
     fake_llm.add(Rule(when="flood", answer="Answered."))
     env = bot_env(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,18 +12,29 @@ from parley_testkit.fake_llm import FakeLLM, Rule
 from parley_testkit.stack import Stack
 from parley_testkit.telegram_bot import BotProcess, start_bot
 from parley_testkit.telegram_emulator import TelegramEmulator
-from tests.support.telegram import new_chat_id, webhook_env
+from tests.support.telegram import SharedBot, new_chat_id, webhook_env
 
 SECRET = "s3cret_webhook-token"
 
 
-@pytest.fixture
-def webhook_bot(tg_stack: Stack, emulator: TelegramEmulator, tmp_path: Path) -> Iterator[BotProcess]:
-    running = start_bot(tmp_path, emulator, webhook_env(tg_stack, emulator, SECRET))
-    yield running
-    running.stop()
+@pytest.fixture(scope="module")
+def shared_webhook_bot(
+    tg_stack: Stack, emulator: TelegramEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedBot]:
+    """One webhook bot for the module's tests."""
+    workdir = tmp_path_factory.mktemp("webhook-bot")
+    env = webhook_env(tg_stack, emulator, SECRET)
+    shared = SharedBot(lambda: start_bot(workdir, emulator, env))
+    yield shared
+    shared.stop()
     # Back to polling for the other tests (a polling bot also deletes the webhook when it starts).
     httpx.post(f"{emulator.url}/bot{emulator.token}/deleteWebhook", timeout=10)
+
+
+@pytest.fixture
+def webhook_bot(shared_webhook_bot: SharedBot) -> Iterator[BotProcess]:
+    with shared_webhook_bot.for_test() as running:
+        yield running
 
 
 def _tasks_for_chat(stack: Stack, chat: int) -> int:
