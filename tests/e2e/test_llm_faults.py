@@ -61,7 +61,8 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory, hosted: FakeLLM, own_r
             "LLM_FALLBACK_PROVIDERS": '["llamacpp"]',
             "LLM_RETRIES": "2",
             "LLM_TIMEOUT_SECONDS": "30",
-            "LLM_ANSWER_TIMEOUT_SECONDS": "4",
+            # Per attempt, the local fallback's too: 10 s lets a loaded 2-core CI machine's Gemma finish (4 s did not).
+            "LLM_ANSWER_TIMEOUT_SECONDS": "10",
             "LLM_TOTAL_TIMEOUT_SECONDS": "120",
             # Each test's failures on their own: the breaker is tested in tests/ai_worker/test_resilient_llm.py.
             "LLM_BREAKER_FAIL_MAX": "1000",
