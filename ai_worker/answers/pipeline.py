@@ -148,14 +148,13 @@ def _from_excerpts(
     if not hits:
         return None
     kept = [quotable(h) for h in hits]
-    candidates = _candidates(question, [h if keep else None for h, keep in zip(hits, kept, strict=True)], similar)
+    candidates = _candidates(question, hits, kept, similar)
     scores = relevance(question, hits)
     # A short question is often far from a long excerpt and close to one of its sentences.
     best_quotable = max(
-        [*(s for s, keep in zip(scores, kept, strict=True) if keep), *(c.similarity for c in candidates)],
-        default=-1.0,
+        [s for s, k in zip(scores, kept, strict=True) if k] + [c.similarity for c in candidates], default=-1.0
     )
-    best_row = max((s for s, keep in zip(scores, kept, strict=True) if not keep), default=-1.0)
+    best_row = max((s for s, k in zip(scores, kept, strict=True) if not k), default=-1.0)
     best = max(best_quotable, best_row)
     if best < thresholds.min_relevance or not in_scope(question, hits):
         return None
@@ -184,12 +183,14 @@ def in_scope(question: Question, hits: list[Hit]) -> bool:
     return covered(terms, "\n".join(h.text for h in hits)) >= MIN_TERMS_FOUND
 
 
-def _candidates(question: Question, hits: list[Hit | None], similar: SentenceSimilarity | None) -> list[Candidate]:
-    # None: an excerpt not to quote (its index kept, so a candidate's source is its place in the hits).
+def _candidates(
+    question: Question, hits: list[Hit], kept: list[bool], similar: SentenceSimilarity | None
+) -> list[Candidate]:
+    """The sentences of the quotable hits (`kept`), each with its hit's index and, with `similar`, its cosine."""
     found = [
         Candidate(sentence, source=i)
-        for i, hit in enumerate(hits)
-        if hit is not None
+        for i, (hit, keep) in enumerate(zip(hits, kept, strict=True))
+        if keep
         for sentence in sentences(hit.text)
     ]
     if similar is None or not found:
